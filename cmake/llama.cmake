@@ -1,0 +1,66 @@
+# Brings in llama.cpp at the pinned commit, in this order:
+#   1. an installed llama.cpp (find_package(llama));
+#   2. FetchContent from the git bundle inside the npm package node-llama-cpp@3.21.1, which works
+#      offline once npm can reach its registry (the package is cached in .deps/);
+#   3. FetchContent from llama.cpp's public git repository.
+set(LLAMANET_LLAMA_COMMIT 80fb11ac73e66d89eae2c6a91d8a77428fa733ed)
+set(LLAMANET_NODE_LLAMA_CPP node-llama-cpp@3.21.1)
+set(LLAMANET_DEPS_DIR ${CMAKE_SOURCE_DIR}/.deps CACHE PATH "Where downloaded dependency archives are kept")
+set(LLAMANET_LLAMA_BUNDLE "" CACHE FILEPATH "A git bundle holding llama.cpp's pinned commit")
+
+find_package(llama CONFIG QUIET)
+if(llama_FOUND)
+  message(STATUS "llama.cpp: using the installed package at ${llama_DIR}")
+  return()
+endif()
+
+if(NOT LLAMANET_LLAMA_BUNDLE)
+  set(_pkg_dir ${LLAMANET_DEPS_DIR}/node-llama-cpp-3.21.1)
+  set(_bundle ${_pkg_dir}/package/llama/gitRelease.bundle)
+  if(NOT EXISTS ${_bundle})
+    find_program(LLAMANET_NPM npm)
+    if(LLAMANET_NPM)
+      message(STATUS "llama.cpp: fetching ${LLAMANET_NODE_LLAMA_CPP} from npm for its git bundle")
+      file(MAKE_DIRECTORY ${_pkg_dir})
+      execute_process(COMMAND ${LLAMANET_NPM} pack ${LLAMANET_NODE_LLAMA_CPP} --silent
+                      WORKING_DIRECTORY ${_pkg_dir} RESULT_VARIABLE _rc OUTPUT_VARIABLE _tgz
+                      OUTPUT_STRIP_TRAILING_WHITESPACE)
+      if(_rc EQUAL 0)
+        execute_process(COMMAND ${CMAKE_COMMAND} -E tar xzf ${_tgz} package/llama/gitRelease.bundle
+                        WORKING_DIRECTORY ${_pkg_dir} RESULT_VARIABLE _rc)
+        file(REMOVE ${_pkg_dir}/${_tgz})
+      endif()
+      if(NOT _rc EQUAL 0)
+        message(WARNING "llama.cpp: npm pack ${LLAMANET_NODE_LLAMA_CPP} failed; falling back to git")
+      endif()
+    endif()
+  endif()
+  if(EXISTS ${_bundle})
+    set(LLAMANET_LLAMA_BUNDLE ${_bundle})
+  endif()
+endif()
+
+if(LLAMANET_LLAMA_BUNDLE)
+  set(_repo ${LLAMANET_LLAMA_BUNDLE})
+else()
+  set(_repo https://github.com/ggml-org/llama.cpp.git)
+endif()
+message(STATUS "llama.cpp: ${LLAMANET_LLAMA_COMMIT} from ${_repo}")
+
+set(LLAMA_BUILD_COMMON OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_TESTS OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_TOOLS OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_EXAMPLES OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_SERVER OFF CACHE BOOL "" FORCE)
+set(LLAMA_CURL OFF CACHE BOOL "" FORCE)
+set(BUILD_SHARED_LIBS OFF CACHE BOOL "" FORCE)
+set(GGML_NATIVE ON CACHE BOOL "Tune ggml for this CPU (turn off for portable images)")
+
+include(FetchContent)
+FetchContent_Declare(llama_cpp
+  GIT_REPOSITORY ${_repo}
+  GIT_TAG ${LLAMANET_LLAMA_COMMIT}
+  GIT_SHALLOW FALSE
+  GIT_PROGRESS FALSE)
+# llama.cpp's own warnings are not ours to fix; keep our flags off its targets.
+FetchContent_MakeAvailable(llama_cpp)
