@@ -6,6 +6,7 @@ const char* Status::CodeName(Code c) {
   switch (c) {
     case Code::kOk: return "OK";
     case Code::kInvalidArgument: return "InvalidArgument";
+    case Code::kMalformed: return "Malformed";
     case Code::kNotFound: return "NotFound";
     case Code::kUnavailable: return "Unavailable";
     case Code::kTooLarge: return "TooLarge";

@@ -14,7 +14,8 @@ class Status {
  public:
   enum class Code {
     kOk,
-    kInvalidArgument,   // the caller's input is wrong (HTTP 400)
+    kInvalidArgument,   // the caller's input has a wrong value (HTTP 400)
+    kMalformed,         // the caller's input does not follow the schema (HTTP 422 natively)
     kNotFound,          // no such thing (HTTP 404)
     kUnavailable,       // try again later: a full queue, a node not ready (HTTP 503/429)
     kTooLarge,          // input over a hard limit (HTTP 413)
@@ -27,6 +28,7 @@ class Status {
   Status() = default;
   static Status Ok() { return Status(); }
   static Status InvalidArgument(std::string m) { return Status(Code::kInvalidArgument, std::move(m)); }
+  static Status Malformed(std::string m) { return Status(Code::kMalformed, std::move(m)); }
   static Status NotFound(std::string m) { return Status(Code::kNotFound, std::move(m)); }
   static Status Unavailable(std::string m) { return Status(Code::kUnavailable, std::move(m)); }
   static Status TooLarge(std::string m) { return Status(Code::kTooLarge, std::move(m)); }

@@ -1,0 +1,27 @@
+// Renders chat messages into a prompt with the model's own chat template (from the GGUF),
+// through llama.cpp's built-in template engine. Models without a template get ChatML.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "engine/generation.h"
+#include "llama.h"
+
+namespace llamanet::engine {
+
+class ChatTemplate {
+ public:
+  explicit ChatTemplate(const llama_model* model);
+
+  // kInvalidArgument for an unknown role or a template llama.cpp cannot apply.
+  Result<std::string> Apply(const std::vector<ChatMessage>& messages) const;
+  bool from_model() const { return from_model_; }
+
+ private:
+  std::string template_;
+  bool from_model_ = false;
+};
+
+}  // namespace llamanet::engine

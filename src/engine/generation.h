@@ -1,0 +1,67 @@
+// The request and result types of one text generation, shared by every Engine implementation
+// and by the layers that call an Engine (HTTP routes, the router). Plain data, no llama.cpp.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace llamanet::engine {
+
+struct SamplingParams {
+  float temperature = 0.7f;      // <= 0 means greedy
+  int32_t top_k = 40;            // <= 0 disables
+  float top_p = 0.9f;            // 1 disables
+  float min_p = 0.0f;            // 0 disables
+  float repeat_penalty = 1.1f;   // 1 disables
+  int32_t repeat_last_n = 64;    // tokens the penalties look back over
+  float presence_penalty = 0.0f;
+  float frequency_penalty = 0.0f;
+  std::optional<uint32_t> seed;  // unset: a fresh random seed per request
+  std::vector<std::pair<int32_t, float>> logit_bias;  // token id -> added logit
+};
+
+struct ChatMessage {
+  std::string role;  // system, user, assistant (what the model's template knows)
+  std::string content;
+};
+
+struct GenerationRequest {
+  // Exactly one of prompt and messages is used: messages, when not empty, go through the
+  // model's chat template; otherwise prompt is tokenized as it is.
+  std::string prompt;
+  std::vector<ChatMessage> messages;
+  int32_t max_tokens = 100;  // new tokens at most; also cut by the context's end
+  std::vector<std::string> stop;  // never emitted; text ends before the first match
+  bool ignore_eos = false;        // keep generating past end-of-generation tokens
+  SamplingParams sampling;
+  std::string request_id;  // for logs
+};
+
+enum class FinishReason { kStop, kLength, kCancelled, kError };
+const char* FinishReasonName(FinishReason r);  // "stop", "length", "cancelled", "error"
+
+struct GenerationResult {
+  FinishReason finish_reason = FinishReason::kStop;
+  Status error;  // set when finish_reason is kError or kCancelled
+  int32_t prompt_tokens = 0;
+  int32_t completion_tokens = 0;
+  double queue_seconds = 0;         // waiting for a slot
+  double first_token_seconds = 0;   // from submit to the first generated token
+  double generation_seconds = 0;    // from submit to the end
+};
+
+// One event of a generation as a consumer sees it: text (complete UTF-8, possibly empty)
+// and, on the last event only, done = true with the result.
+struct GenerationEvent {
+  std::string text;
+  int32_t tokens_generated = 0;  // completion tokens so far
+  bool done = false;
+  GenerationResult result;
+};
+
+}  // namespace llamanet::engine

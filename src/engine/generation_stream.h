@@ -1,0 +1,48 @@
+// The channel between the one thread that generates (the scheduler) and the one that
+// consumes a generation (an HTTP handler). The producer appends text and finally the result;
+// the consumer takes everything that has arrived in one call, so a slow consumer gets larger
+// pieces rather than a backlog of small ones. Cancel() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "engine/generation.h"
+
+namespace llamanet::engine {
+
+class GenerationStream {
+ public:
+  GenerationStream() = default;
+  GenerationStream(const GenerationStream&) = delete;
+  GenerationStream& operator=(const GenerationStream&) = delete;
+
+  // Producer side.
+  // `tokens_generated` counts completion tokens so far, text or not.
+  void Emit(std::string_view text, int32_t tokens_generated);
+  void Finish(GenerationResult result);  // exactly once; later Emit calls are ignored
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+
+  // Consumer side. Waits up to `timeout` for text or the end; returns nullopt on timeout.
+  // The returned event holds all text since the last call; done is set once, at the end.
+  std::optional<GenerationEvent> Next(std::chrono::milliseconds timeout);
+  // Waits for the whole generation and returns all its text and result.
+  GenerationEvent Collect();
+  // Asks the producer to stop at its next step; the stream then finishes as kCancelled.
+  void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string text_;                       // guarded by mu_
+  int32_t tokens_ = 0;                     // guarded by mu_
+  std::optional<GenerationResult> result_;  // guarded by mu_
+  bool delivered_done_ = false;            // consumer side only
+  std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace llamanet::engine

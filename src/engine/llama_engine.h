@@ -1,0 +1,31 @@
+// The real Engine: one llama.cpp model and context in this process, driven by a Scheduler.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "engine/engine.h"
+
+namespace llamanet::engine {
+
+struct LlamaEngineOptions {
+  std::string model_path;
+  int32_t n_ctx = 2048;       // context per request (each slot gets this many positions)
+  int32_t n_slots = 4;        // requests decoded together (--parallel)
+  int32_t n_batch = 512;      // tokens per decode step; prompts are fed in chunks of this
+  int32_t n_threads = 0;      // 0: one per CPU core
+  int32_t n_gpu_layers = 0;
+  int32_t max_queue = 64;     // requests that may wait for a slot; beyond that, kUnavailable
+  int32_t max_prompt_bytes = 1 << 20;
+  bool show_progress = true;  // a progress bar while the model loads
+};
+
+// Loads the model and starts the scheduler. Errors: kNotFound (no model file),
+// kInvalidArgument (bad options or a file llama.cpp cannot load), kInternal.
+Result<std::unique_ptr<Engine>> OpenLlamaEngine(const LlamaEngineOptions& options);
+
+// "tinyllama-1.1b.Q4_K_M" for ".../tinyllama-1.1b.Q4_K_M.gguf": only the extension goes.
+std::string ModelNameFromPath(const std::string& path);
+
+}  // namespace llamanet::engine

@@ -1,0 +1,92 @@
+#include "engine/model_loader.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <string>
+
+#include "core/log.h"
+
+namespace llamanet::engine {
+namespace {
+
+struct Progress {
+  bool tty = false;
+  int last_shown = -1;  // percent (tty) or quarter (plain lines)
+};
+
+bool OnProgress(float fraction, void* user) {
+  auto* p = static_cast<Progress*>(user);
+  int percent = static_cast<int>(fraction * 100.0f + 0.5f);
+  if (p->tty) {
+    if (percent == p->last_shown) return true;
+    p->last_shown = percent;
+    constexpr int kWidth = 40;
+    int filled = percent * kWidth / 100;
+    std::fprintf(stderr, "\rloading model [%-*s] %3d%%", kWidth, std::string(filled, '#').c_str(), percent);
+    if (percent >= 100) std::fputc('\n', stderr);
+    std::fflush(stderr);
+  } else {
+    int quarter = percent / 25;
+    if (quarter == p->last_shown) return true;
+    p->last_shown = quarter;
+    LN_INFO << "loading model: " << quarter * 25 << "%";
+  }
+  return true;
+}
+
+void OnLlamaLog(ggml_log_level level, const char* text, void*) {
+  // llama.cpp logs in fragments; whole lines are what matter to an operator.
+  static std::mutex mu;
+  static std::string line;
+  std::lock_guard<std::mutex> lock(mu);
+  line += text;
+  if (line.empty() || line.back() != '\n') return;
+  line.pop_back();
+  if (level == GGML_LOG_LEVEL_ERROR) {
+    LN_ERROR << "llama.cpp: " << line;
+  } else if (level == GGML_LOG_LEVEL_WARN) {
+    LN_DEBUG << "llama.cpp warning: " << line;
+  } else {
+    LN_DEBUG << "llama.cpp: " << line;
+  }
+  line.clear();
+}
+
+}  // namespace
+
+void InitLlamaBackend() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llama_log_set(OnLlamaLog, nullptr);
+    llama_backend_init();
+  });
+}
+
+Result<LlamaModelPtr> LoadModel(const ModelLoadOptions& options) {
+  InitLlamaBackend();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(options.path, ec)) {
+    return Status::NotFound("model file not found: " + options.path);
+  }
+  if (access(options.path.c_str(), R_OK) != 0) {
+    return Status::NotFound("model file is not readable: " + options.path);
+  }
+  Progress progress;
+  progress.tty = isatty(STDERR_FILENO) == 1;
+  llama_model_params params = llama_model_default_params();
+  params.n_gpu_layers = options.n_gpu_layers;
+  if (options.show_progress) {
+    params.progress_callback = OnProgress;
+    params.progress_callback_user_data = &progress;
+  }
+  LlamaModelPtr model(llama_model_load_from_file(options.path.c_str(), params));
+  if (!model) {
+    return Status::InvalidArgument("llama.cpp could not load the model (not a valid GGUF?): " + options.path);
+  }
+  return model;
+}
+
+}  // namespace llamanet::engine

@@ -1,0 +1,273 @@
+#include "engine/scheduler.h"
+
+#include <algorithm>
+#include <string>
+
+#include "core/log.h"
+#include "engine/sampler_chain.h"
+
+namespace llamanet::engine {
+namespace {
+
+constexpr auto kRateWindow = std::chrono::seconds(5);
+constexpr double kRequestTpsSmoothing = 0.3;  // weight of the newest request in the average
+
+double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::string TokenPiece(const llama_vocab* vocab, llama_token token) {
+  char buf[128];
+  int32_t n = llama_token_to_piece(vocab, token, buf, sizeof buf, 0, false);
+  if (n >= 0) return std::string(buf, n);
+  std::string big(-n, '\0');
+  n = llama_token_to_piece(vocab, token, big.data(), static_cast<int32_t>(big.size()), 0, false);
+  big.resize(std::max(n, 0));
+  return big;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(llama_context* ctx, const llama_vocab* vocab, SchedulerOptions options,
+                     std::vector<llama_token> eog)
+    : ctx_(ctx),
+      vocab_(vocab),
+      options_(options),
+      eog_(std::move(eog)),
+      slots_(options.n_slots),
+      batch_(options.n_batch, 1) {
+  for (int32_t i = 0; i < options_.n_slots; ++i) slots_[i].seq = i;
+  thread_ = std::thread([this] { Run(); });
+}
+
+Scheduler::~Scheduler() { Stop(); }
+
+Status Scheduler::Enqueue(PendingRequest request) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return Status::Unavailable("the engine is shutting down");
+    int32_t free_slots = options_.n_slots - busy_;
+    int32_t waiting = static_cast<int32_t>(queue_.size());
+    if (waiting >= free_slots + options_.max_queue) {
+      return Status::Unavailable("all " + std::to_string(options_.n_slots) + " slots are busy and " +
+                                 std::to_string(options_.max_queue) + " requests are waiting");
+    }
+    queue_.push_back(std::move(request));
+  }
+  cv_.notify_one();
+  return Status::Ok();
+}
+
+void Scheduler::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+EngineMetrics Scheduler::Metrics() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  EngineMetrics m;
+  m.slots_total = options_.n_slots;
+  m.slots_busy = busy_;
+  m.queue_length = static_cast<int32_t>(queue_.size());
+  m.queue_capacity = options_.max_queue;
+  auto now = SteadyClock::now();
+  int64_t tokens = 0;
+  for (const auto& [t, n] : recent_steps_) {
+    if (now - t <= kRateWindow) tokens += n;
+  }
+  m.decode_tokens_per_second = tokens / Seconds(kRateWindow);
+  m.request_tokens_per_second = request_tps_;
+  m.prompt_tokens_total = prompt_tokens_total_;
+  m.completion_tokens_total = completion_tokens_total_;
+  m.requests_total = requests_total_;
+  return m;
+}
+
+void Scheduler::Run() {
+  std::deque<PendingRequest> incoming;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      bool any_active = busy_ > 0;
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || any_active; });
+      if (stopping_) break;
+      int32_t free_slots = options_.n_slots - busy_;
+      while (free_slots-- > 0 && !queue_.empty()) {
+        incoming.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    Admit(incoming);
+    for (Slot& slot : slots_) {
+      if (slot.active && slot.req.stream->cancelled()) {
+        FinishSlot(slot, FinishReason::kCancelled, Status::Cancelled("the request was cancelled"));
+      }
+    }
+    if (!FillBatch()) continue;
+    int32_t rc = llama_decode(ctx_, batch_.get());
+    if (rc != 0) {
+      HandleDecodeFailure(rc);
+      continue;
+    }
+    int32_t generated = 0;
+    for (Slot& slot : slots_) {
+      if (slot.active && slot.logits_at >= 0) {
+        SampleAndEmit(slot);
+        ++generated;
+      }
+    }
+    RecordStep(generated);
+  }
+  // Stopping: end every stream, queued or running.
+  for (Slot& slot : slots_) {
+    if (slot.active) FinishSlot(slot, FinishReason::kCancelled, Status::Cancelled("the node is shutting down"));
+  }
+  std::deque<PendingRequest> left;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    left.swap(queue_);
+  }
+  for (PendingRequest& r : left) {
+    GenerationResult res;
+    res.finish_reason = FinishReason::kCancelled;
+    res.error = Status::Cancelled("the node is shutting down");
+    r.stream->Finish(res);
+  }
+}
+
+void Scheduler::Admit(std::deque<PendingRequest>& incoming) {
+  for (Slot& slot : slots_) {
+    if (incoming.empty()) break;
+    if (slot.active) continue;
+    StartSlot(slot, std::move(incoming.front()));
+    incoming.pop_front();
+  }
+}
+
+void Scheduler::StartSlot(Slot& slot, PendingRequest req) {
+  llama_memory_seq_rm(llama_get_memory(ctx_), slot.seq, -1, -1);
+  slot.active = true;
+  slot.prompt_done = 0;
+  slot.n_past = 0;
+  slot.next = -1;
+  slot.logits_at = -1;
+  slot.generated = 0;
+  slot.utf8 = Utf8Stream();
+  slot.stop = std::make_unique<StopMatcher>(req.request.stop);
+  slot.admitted = SteadyClock::now();
+  const std::vector<llama_token>& banned = req.request.ignore_eos ? eog_ : std::vector<llama_token>{};
+  slot.sampler = MakeSamplerChain(vocab_, req.request.sampling, banned, req.seed);
+  // Penalties look back over the prompt too, as they do in llama-server.
+  size_t lookback = static_cast<size_t>(std::max(req.request.sampling.repeat_last_n, 0));
+  size_t from = req.prompt.size() > lookback ? req.prompt.size() - lookback : 0;
+  for (size_t i = from; i < req.prompt.size(); ++i) llama_sampler_accept(slot.sampler.get(), req.prompt[i]);
+  slot.req = std::move(req);
+  std::lock_guard<std::mutex> lock(mu_);
+  ++busy_;
+}
+
+bool Scheduler::FillBatch() {
+  batch_.Clear();
+  for (Slot& slot : slots_) {
+    slot.logits_at = -1;
+    if (slot.active && slot.next >= 0) {
+      slot.logits_at = batch_.Add(slot.next, slot.n_past, slot.seq, true);
+    }
+  }
+  // Prompts fill what room is left, oldest admission first, in chunks.
+  std::vector<Slot*> prompting;
+  for (Slot& slot : slots_) {
+    if (slot.active && slot.next < 0 && slot.prompt_done < slot.req.prompt.size()) prompting.push_back(&slot);
+  }
+  std::sort(prompting.begin(), prompting.end(), [](const Slot* a, const Slot* b) { return a->admitted < b->admitted; });
+  for (Slot* slot : prompting) {
+    const std::vector<llama_token>& prompt = slot->req.prompt;
+    while (slot->prompt_done < prompt.size() && batch_.size() < batch_.capacity()) {
+      bool last = slot->prompt_done + 1 == prompt.size();
+      int32_t i = batch_.Add(prompt[slot->prompt_done], slot->n_past, slot->seq, last);
+      if (last) slot->logits_at = i;
+      ++slot->prompt_done;
+      ++slot->n_past;
+    }
+  }
+  return batch_.size() > 0;
+}
+
+void Scheduler::HandleDecodeFailure(int32_t code) {
+  std::string why = code == 1 ? "no room left in the KV cache" : "llama_decode failed with code " + std::to_string(code);
+  LN_ERROR << "decode step failed: " << why;
+  for (Slot& slot : slots_) {
+    if (slot.active) FinishSlot(slot, FinishReason::kError, Status::Internal(why));
+  }
+}
+
+void Scheduler::SampleAndEmit(Slot& slot) {
+  if (slot.next >= 0) ++slot.n_past;  // the token decoded this step now sits in the cache
+  llama_token token = llama_sampler_sample(slot.sampler.get(), ctx_, slot.logits_at);
+  slot.logits_at = -1;
+  if (slot.generated++ == 0) slot.first_token = SteadyClock::now();
+
+  if (!slot.req.request.ignore_eos && llama_vocab_is_eog(vocab_, token)) {
+    FinishSlot(slot, FinishReason::kStop);
+    return;
+  }
+  std::string text = slot.stop->Push(slot.utf8.Push(TokenPiece(vocab_, token)));
+  slot.req.stream->Emit(text, slot.generated);
+  if (slot.stop->stopped()) {
+    FinishSlot(slot, FinishReason::kStop);
+  } else if (slot.generated >= slot.req.request.max_tokens || slot.n_past + 1 >= options_.n_ctx_seq) {
+    // The context holds prompt and completion together: n_past tokens in the cache plus this one.
+    FinishSlot(slot, FinishReason::kLength);
+  } else {
+    slot.next = token;
+  }
+}
+
+void Scheduler::FinishSlot(Slot& slot, FinishReason reason, Status error) {
+  if (!slot.stop->stopped()) {
+    std::string tail = slot.stop->Push(slot.utf8.Finish());
+    slot.req.stream->Emit(tail + slot.stop->Finish(), slot.generated);
+  }
+  auto now = SteadyClock::now();
+  GenerationResult res;
+  res.finish_reason = reason;
+  res.error = std::move(error);
+  res.prompt_tokens = static_cast<int32_t>(slot.req.prompt.size());
+  res.completion_tokens = slot.generated;
+  res.queue_seconds = Seconds(slot.admitted - slot.req.submitted);
+  res.first_token_seconds = slot.generated > 0 ? Seconds(slot.first_token - slot.req.submitted) : 0;
+  res.generation_seconds = Seconds(now - slot.req.submitted);
+
+  llama_memory_seq_rm(llama_get_memory(ctx_), slot.seq, -1, -1);
+  slot.active = false;
+  slot.next = -1;
+  slot.logits_at = -1;
+  slot.sampler.reset();
+  double tps = slot.generated >= 2 ? (slot.generated - 1) / std::max(Seconds(now - slot.first_token), 1e-6) : 0;
+  {
+    // The slot counts as free before the consumer hears of the end, so that a consumer that
+    // submits again at once finds it free.
+    std::lock_guard<std::mutex> lock(mu_);
+    --busy_;
+    ++requests_total_;
+    prompt_tokens_total_ += res.prompt_tokens;
+    completion_tokens_total_ += res.completion_tokens;
+    if (tps > 0) request_tps_ = request_tps_ == 0 ? tps : request_tps_ + kRequestTpsSmoothing * (tps - request_tps_);
+  }
+  LN_DEBUG << "request " << slot.req.request.request_id << " finished (" << FinishReasonName(reason) << "): "
+           << res.prompt_tokens << " prompt + " << res.completion_tokens << " completion tokens in "
+           << res.generation_seconds << " s";
+  slot.req.stream->Finish(std::move(res));
+  slot.req.stream.reset();
+}
+
+void Scheduler::RecordStep(int32_t generated_tokens) {
+  auto now = SteadyClock::now();
+  std::lock_guard<std::mutex> lock(mu_);
+  recent_steps_.emplace_back(now, generated_tokens);
+  while (!recent_steps_.empty() && now - recent_steps_.front().first > kRateWindow) recent_steps_.pop_front();
+}
+
+}  // namespace llamanet::engine

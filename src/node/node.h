@@ -1,0 +1,45 @@
+// One LlamaNet node: the engine, the HTTP API on top of it, and their start and stop.
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "core/status.h"
+#include "engine/engine.h"
+#include "node/config.h"
+#include "node/http_server.h"
+#include "node/node_context.h"
+
+namespace llamanet::node {
+
+class Node {
+ public:
+  // Binds the HTTP port first (a taken port fails fast, before the model loads), then loads
+  // the model. Errors: kUnavailable (port taken), kNotFound (model file), kInvalidArgument.
+  static Result<std::unique_ptr<Node>> Create(const NodeConfig& config);
+  // For tests: a node around an engine made elsewhere (a fake, or a shared real one).
+  static Result<std::unique_ptr<Node>> CreateWithEngine(const NodeConfig& config, std::shared_ptr<engine::Engine> engine);
+  ~Node();
+
+  int32_t port() const { return http_->port(); }
+  const std::string& node_id() const { return context_.node_id; }
+
+  // Serves until Shutdown(). Blocks.
+  void Run();
+  // Refuses new work, lets requests in flight finish for up to `grace`, cancels the rest,
+  // then stops the server. Thread-safe, idempotent.
+  void Shutdown(std::chrono::milliseconds grace);
+
+ private:
+  Node() = default;
+  static Result<std::unique_ptr<Node>> Build(const NodeConfig& config, std::shared_ptr<engine::Engine> engine);
+
+  NodeContext context_;
+  std::shared_ptr<engine::Engine> engine_;
+  std::unique_ptr<HttpServer> http_;
+};
+
+// The id a node uses when --node-id is not given.
+std::string DefaultNodeId(const NodeConfig& config);
+
+}  // namespace llamanet::node
