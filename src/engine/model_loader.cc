@@ -45,13 +45,10 @@ void OnLlamaLog(ggml_log_level level, const char* text, void*) {
   line += text;
   if (line.empty() || line.back() != '\n') return;
   line.pop_back();
-  if (level == GGML_LOG_LEVEL_ERROR) {
-    LN_ERROR << "llama.cpp: " << line;
-  } else if (level == GGML_LOG_LEVEL_WARN) {
-    LN_DEBUG << "llama.cpp warning: " << line;
-  } else {
-    LN_DEBUG << "llama.cpp: " << line;
-  }
+  // Our own messages say what failed in words a user can act on; llama.cpp's detail is for
+  // --verbose.
+  LN_DEBUG << "llama.cpp" << (level == GGML_LOG_LEVEL_ERROR ? " error: " : level == GGML_LOG_LEVEL_WARN ? " warning: " : ": ")
+           << line;
   line.clear();
 }
 

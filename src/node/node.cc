@@ -72,7 +72,9 @@ Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_
   return node;
 }
 
-Node::~Node() { Shutdown(std::chrono::milliseconds(0)); }
+Node::~Node() {
+  if (engine_) Shutdown(std::chrono::milliseconds(0));
+}
 
 void Node::Run() {
   LN_INFO << "listening on http://" << context_.config.host << ":" << http_->port() << " (model "

@@ -1,0 +1,237 @@
+// The native routes of PROTOCOL.md section 2 on a real node serving the tiny model.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "engine/utf8_stream.h"
+#include "node_test_support.h"
+
+namespace llamanet::node {
+namespace {
+
+using nlohmann::json;
+
+class NativeApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { node_ = new TestNode(); }
+  static void TearDownTestSuite() {
+    delete node_;
+    node_ = nullptr;
+  }
+  static httplib::Client& client() { return node_->client(); }
+  static TestNode* node_;
+};
+TestNode* NativeApiTest::node_ = nullptr;
+
+json Body(const httplib::Result& r) { return json::parse(r->body); }
+
+// Splits an SSE body into the JSON of its `data:` events, checking the framing.
+std::vector<json> SseEvents(const std::string& body) {
+  std::vector<json> out;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t end = body.find("\n\n", pos);
+    EXPECT_NE(end, std::string::npos) << "event without its blank line";
+    if (end == std::string::npos) break;
+    std::string frame = body.substr(pos, end - pos);
+    EXPECT_EQ(frame.rfind("data: ", 0), 0u) << frame;
+    out.push_back(json::parse(frame.substr(6)));
+    pos = end + 2;
+  }
+  return out;
+}
+
+TEST_F(NativeApiTest, GenerateAnswersWithTheDocumentedFields) {
+  auto r = client().Post("/generate", R"({"prompt":"Hello","max_tokens":12,"temperature":0})", "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json j = Body(r);
+  EXPECT_TRUE(j["text"].is_string());
+  EXPECT_LE(j["tokens_generated"].get<int>(), 12);
+  EXPECT_GE(j["tokens_generated"].get<int>(), 1);
+  EXPECT_TRUE(j["generation_time"].is_number());
+  EXPECT_EQ(j["node_id"], "test-node");
+  EXPECT_FALSE(r->get_header_value("X-Request-Id").empty());
+}
+
+TEST_F(NativeApiTest, StreamSendsEventsThatAddUpToTheWholeText) {
+  const std::string body = R"({"prompt":"Hello","max_tokens":16,"temperature":0})";
+  auto whole = client().Post("/generate", body, "application/json");
+  ASSERT_TRUE(whole);
+  auto r = client().Post("/generate/stream", body, "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/event-stream");
+  std::vector<json> events = SseEvents(r->body);
+  ASSERT_FALSE(events.empty());
+  std::string text;
+  for (const json& e : events) {
+    for (const char* f : {"text", "accumulated_text", "tokens_generated", "generation_time", "finished", "node_id"}) {
+      EXPECT_TRUE(e.contains(f)) << f;
+    }
+    text += e["text"].get<std::string>();
+    EXPECT_EQ(e["accumulated_text"], text);
+    EXPECT_TRUE(engine::IsValidUtf8(e["text"].get<std::string>()));
+  }
+  EXPECT_TRUE(events.back()["finished"].get<bool>());
+  for (size_t i = 0; i + 1 < events.size(); ++i) EXPECT_FALSE(events[i]["finished"].get<bool>());
+  EXPECT_EQ(text, Body(whole)["text"]);
+}
+
+TEST_F(NativeApiTest, StatusInfoHealthHaveTheirFields) {
+  auto status = client().Get("/status");
+  ASSERT_TRUE(status);
+  json s = Body(status);
+  for (const char* f : {"uptime", "tps", "load", "total_tokens", "model"}) EXPECT_TRUE(s.contains(f)) << f;
+  EXPECT_EQ(s["model"], "tiny-f16");
+  EXPECT_GE(s["load"].get<double>(), 0.0);
+  EXPECT_LE(s["load"].get<double>(), 1.0);
+
+  json i = Body(client().Get("/info"));
+  for (const char* f : {"node_id", "model", "model_path", "system", "dht_port", "openai_compatible", "endpoints"}) {
+    EXPECT_TRUE(i.contains(f)) << f;
+  }
+  EXPECT_TRUE(i["system"].contains("cpu"));
+  EXPECT_GT(i["system"]["ram"]["total"].get<uint64_t>(), 0u);
+  EXPECT_TRUE(i["system"].contains("gpu"));
+  EXPECT_TRUE(i["system"].contains("platform"));
+  EXPECT_EQ(i["openai_compatible"], true);
+
+  json h = Body(client().Get("/health"));
+  for (const char* f : {"healthy", "running", "last_heartbeat", "time_since_last_heartbeat", "heartbeat_interval",
+                        "llm_loaded", "dht_running", "timestamp", "openai_compatible"}) {
+    EXPECT_TRUE(h.contains(f)) << f;
+  }
+  EXPECT_EQ(h["healthy"], true);
+  EXPECT_EQ(h["llm_loaded"], true);
+}
+
+TEST_F(NativeApiTest, BadRequestsGetTheDocumentedErrors) {
+  struct Case {
+    std::string body;
+    int status;
+    std::string detail_has;
+  };
+  std::string long_prompt;
+  for (int i = 0; i < 400; ++i) long_prompt += " word";
+  const std::vector<Case> cases = {
+      {"not json", 422, "not valid JSON"},
+      {"[1,2]", 422, "JSON object"},
+      {"{}", 422, "'prompt' is required"},
+      {R"({"prompt":42})", 422, "'prompt' must be a string"},
+      {R"({"prompt":""})", 400, "must not be empty"},
+      {R"({"prompt":"x","max_tokens":"ten"})", 422, "'max_tokens' must be an integer"},
+      {R"({"prompt":"x","max_tokens":0})", 400, "'max_tokens'"},
+      {R"({"prompt":"x","max_tokens":100000})", 400, "'max_tokens'"},
+      {R"({"prompt":"x","temperature":5})", 400, "'temperature'"},
+      {R"({"prompt":"x","top_p":0})", 400, "'top_p'"},
+      {R"({"prompt":"x","stop":[1]})", 422, "'stop'"},
+      {R"({"prompt":"x","stop":"ab"})", 200, ""},
+      {R"({"prompt":")" + long_prompt + R"("})", 400, "context"},
+  };
+  for (const Case& c : cases) {
+    auto r = client().Post("/generate", c.body, "application/json");
+    ASSERT_TRUE(r) << c.body;
+    EXPECT_EQ(r->status, c.status) << c.body << " -> " << r->body;
+    if (c.status != 200) {
+      json j = Body(r);
+      ASSERT_TRUE(j["detail"].is_string()) << r->body;
+      EXPECT_NE(j["detail"].get<std::string>().find(c.detail_has), std::string::npos) << r->body;
+    }
+  }
+  // Still serving after all of that.
+  auto ok = client().Post("/generate", R"({"prompt":"fine","max_tokens":3})", "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST_F(NativeApiTest, OversizedBodyAndUnknownRouteAnswerInJson) {
+  std::string huge(5 << 20, 'a');
+  auto big = client().Post("/generate", huge, "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  EXPECT_TRUE(Body(big)["detail"].is_string());
+
+  auto missing = client().Get("/nope");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_TRUE(Body(missing)["detail"].is_string());
+}
+
+TEST(NativeApiQueueTest, FullQueueIs503WithRetryAfter) {
+  TestNode node({}, /*slots=*/1, /*max_queue=*/0, /*n_ctx=*/4096);
+  // Hold the only slot with a long stream on another connection.
+  httplib::Client holder("127.0.0.1", node.port());
+  std::promise<void> started;
+  bool signalled = false;
+  auto holding = std::async(std::launch::async, [&] {
+    return PostStreaming(holder, "/generate/stream", R"({"prompt":"hold","max_tokens":4000,"temperature":0})",
+                         [&](const char*, size_t) {
+                         if (!signalled) {
+                           signalled = true;
+                           started.set_value();
+                         }
+                         return true;
+                       });
+  });
+  started.get_future().wait();
+  auto r = node.client().Post("/generate", R"({"prompt":"x","max_tokens":2})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->get_header_value("Retry-After"), "1");
+  EXPECT_TRUE(Body(r)["detail"].is_string());
+  holding.wait();
+}
+
+TEST(NativeApiQueueTest, ClientThatDisconnectsMidStreamFreesItsSlot) {
+  TestNode node({}, /*slots=*/1, /*max_queue=*/0, /*n_ctx=*/4096);
+  {
+    httplib::Client quitter("127.0.0.1", node.port());
+    int chunks = 0;
+    // Returning false from the receiver closes the connection after the first events.
+    int status = PostStreaming(quitter, "/generate/stream", R"({"prompt":"bye","max_tokens":4000,"temperature":0})",
+                               [&](const char*, size_t) { return ++chunks < 2; });
+    EXPECT_EQ(status, 0);
+  }
+  // The slot comes free within a few decode steps; the next request is served.
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    auto r = node.client().Post("/generate", R"({"prompt":"next","max_tokens":2})", "application/json");
+    status = r ? r->status : 0;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, 200);
+}
+
+TEST(NativeApiAuthTest, ApiKeyGuardsGenerationButNotHealth) {
+  NodeConfig config;
+  config.api_key = "sekret";
+  TestNode node(config);
+  auto denied = node.client().Post("/generate", R"({"prompt":"x","max_tokens":2})", "application/json");
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 401);
+  EXPECT_TRUE(Body(denied)["detail"].is_string());
+  auto health = node.client().Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  httplib::Headers auth = {{"Authorization", "Bearer sekret"}};
+  auto allowed = node.client().Post("/generate", auth, R"({"prompt":"x","max_tokens":2})", "application/json");
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(allowed->status, 200);
+}
+
+TEST(NodeBindTest, ATakenPortIsAnError) {
+  TestNode first;
+  NodeConfig config;
+  config.model_path = LLAMANET_TINY_MODEL;
+  config.host = "127.0.0.1";
+  config.port = first.port();
+  Result<std::unique_ptr<Node>> second = Node::Create(config);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Status::Code::kUnavailable);
+  EXPECT_NE(second.status().message().find("already in use"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace llamanet::node

@@ -1,0 +1,72 @@
+// A node on 127.0.0.1 and a free port, serving the tiny model, for HTTP tests.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+#include <thread>
+
+#include "engine/llama_engine.h"
+#include "node/node.h"
+
+namespace llamanet::node {
+
+// POSTs a JSON body and hands the response body to `receiver` as it arrives (httplib 0.11
+// has no Post overload for that). Returns the HTTP status, or 0 when the exchange broke off.
+inline int PostStreaming(httplib::Client& client, const std::string& path, const std::string& body,
+                         std::function<bool(const char*, size_t)> receiver) {
+  httplib::Request req;
+  req.method = "POST";
+  req.path = path;
+  req.body = body;
+  req.set_header("Content-Type", "application/json");
+  req.content_receiver = [receiver](const char* data, size_t n, uint64_t, uint64_t) { return receiver(data, n); };
+  httplib::Response res;
+  httplib::Error error = httplib::Error::Success;
+  if (!client.send(req, res, error)) return 0;
+  return res.status;
+}
+
+class TestNode {
+ public:
+  explicit TestNode(NodeConfig config = {}, int32_t slots = 2, int32_t max_queue = 4, int32_t n_ctx = 256) {
+    config.model_path = LLAMANET_TINY_MODEL;
+    config.host = "127.0.0.1";
+    config.port = 0;
+    config.dht_port = 0;
+    config.node_id = config.node_id.empty() ? "test-node" : config.node_id;
+    config.parallel = slots;
+    config.max_queue = max_queue;
+    engine::LlamaEngineOptions eo;
+    eo.model_path = config.model_path;
+    eo.n_slots = slots;
+    eo.max_queue = max_queue;
+    eo.n_ctx = n_ctx;
+    eo.n_threads = 2;
+    eo.show_progress = false;
+    auto engine = engine::OpenLlamaEngine(eo);
+    if (!engine.ok()) throw std::runtime_error(engine.status().ToString());
+    config.n_ctx = n_ctx;
+    auto node = Node::CreateWithEngine(config, std::shared_ptr<engine::Engine>(std::move(engine).value()));
+    if (!node.ok()) throw std::runtime_error(node.status().ToString());
+    node_ = std::move(node).value();
+    thread_ = std::thread([this] { node_->Run(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", node_->port());
+    client_->set_read_timeout(60, 0);
+    for (int i = 0; i < 200 && !client_->Get("/health"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ~TestNode() {
+    node_->Shutdown(std::chrono::milliseconds(0));
+    thread_.join();
+  }
+  httplib::Client& client() { return *client_; }
+  Node& node() { return *node_; }
+  int32_t port() const { return node_->port(); }
+
+ private:
+  std::unique_ptr<Node> node_;
+  std::thread thread_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+}  // namespace llamanet::node
