@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what building and testing LlamaNet needs on Debian 12 / Ubuntu 22.04 or newer.
+# Idempotent; run as root or with sudo available.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+packages=(
+  build-essential cmake ninja-build pkg-config ccache git curl ca-certificates
+  libcpp-httplib-dev nlohmann-json3-dev libasio-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3
+  clang libclang-rt-14-dev   # the DHT fuzz target (libFuzzer)
+  prometheus                 # promtool, to check /metrics
+)
+# A Node.js of our own is kept when present (the OpenAI SDK tests want node >= 20); npm
+# fetches the llama.cpp source bundle and the web UI and test libraries.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "dependencies are installed"
