@@ -1,0 +1,210 @@
+#include "dht/dht_node.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "dht/node_core.h"
+#include "dht/udp_transport.h"
+
+namespace llamanet::dht {
+
+namespace {
+constexpr int kMaxDatagramsPerWake = 256;
+constexpr int64_t kMaxPollMs = 1000;
+
+Result<NodeId> ResolveId(const DhtOptions& options) {
+  if (options.node_id.empty()) {
+    std::mt19937_64 rng(options.rng_seed != 0 ? options.rng_seed : std::random_device()());
+    return NodeId::Random(rng);
+  }
+  auto id = NodeId::FromHex(options.node_id);
+  if (!id) return Status::InvalidArgument("node_id must be 16..64 hex digits: '" + options.node_id + "'");
+  return *id;
+}
+}  // namespace
+
+struct DhtNode::Impl {
+  // Constant after construction.
+  std::unique_ptr<UdpTransport> udp;  // UDP mode only
+  std::unique_ptr<NodeCore> core;
+  const Clock* clock = nullptr;
+  int wake_fd = -1;  // eventfd, UDP mode only
+
+  // Loop-thread handoff (UDP mode).
+  std::recursive_mutex state_mu;  // Start/Stop, and inline work while no loop runs
+  std::atomic<bool> loop_running{false};
+  std::atomic<bool> stop_requested{false};
+  std::thread loop;
+  std::thread::id loop_id;
+  std::mutex tasks_mu;
+  std::deque<std::function<void()>> tasks;  // guarded by tasks_mu
+  bool started = false;                     // guarded by state_mu
+
+  ~Impl() {
+    if (wake_fd >= 0) ::close(wake_fd);
+  }
+
+  void Wake() const {
+    uint64_t one = 1;
+    if (wake_fd >= 0) (void)!::write(wake_fd, &one, sizeof one);
+  }
+
+  bool RunTasks() {
+    std::deque<std::function<void()>> batch;
+    {
+      std::lock_guard<std::mutex> lock(tasks_mu);
+      batch.swap(tasks);
+    }
+    for (auto& task : batch) task();
+    return !batch.empty();
+  }
+
+  void Loop() {
+    loop_id = std::this_thread::get_id();
+    auto on_datagram = [this](const Endpoint& from, std::string_view bytes) { core->OnDatagram(from, bytes); };
+    while (!stop_requested.load()) {
+      RunTasks();
+      udp->ReceiveReady(on_datagram, kMaxDatagramsPerWake);
+      core->RunDueTimers();
+      const int64_t wait = std::clamp<int64_t>(core->NextTimerMs() - clock->NowMs(), 0, kMaxPollMs);
+      pollfd fds[2] = {{udp->fd(), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+      if (::poll(fds, 2, static_cast<int>(wait)) > 0 && (fds[1].revents & POLLIN)) {
+        uint64_t count;
+        (void)!::read(wake_fd, &count, sizeof count);
+      }
+    }
+    core->Stop();  // pending operations complete here, on the loop thread
+    while (RunTasks()) {
+    }
+  }
+};
+
+DhtNode::DhtNode(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+DhtNode::~DhtNode() { Stop(); }
+
+Result<std::unique_ptr<DhtNode>> DhtNode::Create(const DhtOptions& options) {
+  auto id = ResolveId(options);
+  if (!id.ok()) return id.status();
+  auto udp = UdpTransport::Bind(options.bind_host, options.bind_port);
+  if (!udp.ok()) return udp.status();
+  auto impl = std::make_unique<Impl>();
+  impl->udp = std::move(udp).value();
+  impl->clock = &SystemClock::Instance();
+  impl->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (impl->wake_fd < 0) return Status::IoError("eventfd failed");
+  impl->core = std::make_unique<NodeCore>(options, *id, *impl->udp, *impl->clock);
+  return std::unique_ptr<DhtNode>(new DhtNode(std::move(impl)));
+}
+
+Result<std::unique_ptr<DhtNode>> DhtNode::CreateDriven(const DhtOptions& options, Transport& transport,
+                                                       const Clock& clock) {
+  auto id = ResolveId(options);
+  if (!id.ok()) return id.status();
+  auto impl = std::make_unique<Impl>();
+  impl->clock = &clock;
+  impl->core = std::make_unique<NodeCore>(options, *id, transport, clock);
+  return std::unique_ptr<DhtNode>(new DhtNode(std::move(impl)));
+}
+
+Status DhtNode::Start() {
+  std::lock_guard<std::recursive_mutex> lock(impl_->state_mu);
+  if (impl_->started) return Status::InvalidArgument("DHT node already started");
+  impl_->started = true;
+  impl_->core->Start();
+  if (impl_->udp) {
+    impl_->loop_running = true;
+    impl_->loop = std::thread([impl = impl_.get()] { impl->Loop(); });
+  }
+  return Status::Ok();
+}
+
+void DhtNode::Stop() {
+  std::lock_guard<std::recursive_mutex> lock(impl_->state_mu);
+  if (impl_->loop.joinable()) {
+    impl_->stop_requested = true;
+    impl_->Wake();
+    impl_->loop.join();
+    impl_->loop_running = false;
+  }
+  impl_->core->Stop();
+  impl_->RunTasks();  // tasks posted while the loop was exiting
+}
+
+void DhtNode::Post(std::function<void()> task) {
+  if (impl_->loop_running.load() && std::this_thread::get_id() != impl_->loop_id) {
+    {
+      std::lock_guard<std::mutex> lock(impl_->tasks_mu);
+      impl_->tasks.push_back(std::move(task));
+    }
+    impl_->Wake();
+    // A task queued while the loop exits is run by the loop's final drain, by Stop, or here.
+    if (impl_->loop_running.load()) return;
+    std::lock_guard<std::recursive_mutex> lock(impl_->state_mu);
+    impl_->RunTasks();
+    return;
+  }
+  std::lock_guard<std::recursive_mutex> lock(impl_->state_mu);
+  task();
+}
+
+const NodeId& DhtNode::id() const { return impl_->core->self_id(); }
+
+Endpoint DhtNode::local_endpoint() const {
+  return impl_->core->local_endpoint();  // constant after construction: no loop hop
+}
+
+void DhtNode::PublishAsync(std::string key, Record record, std::function<void(Result<size_t>)> done) {
+  Post([core = impl_->core.get(), key = std::move(key), record = std::move(record), done = std::move(done)]() mutable {
+    core->Publish(std::move(key), std::move(record), std::move(done));
+  });
+}
+
+std::future<Result<size_t>> DhtNode::Publish(std::string key, Record record) {
+  auto promise = std::make_shared<std::promise<Result<size_t>>>();
+  auto future = promise->get_future();
+  PublishAsync(std::move(key), std::move(record), [promise](Result<size_t> r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+void DhtNode::GetAsync(std::string key, std::function<void(Result<GetResult>)> done) {
+  Post([core = impl_->core.get(), key = std::move(key), done = std::move(done)]() mutable {
+    core->Get(std::move(key), std::move(done));
+  });
+}
+
+std::future<Result<std::vector<Record>>> DhtNode::Get(std::string key) {
+  auto promise = std::make_shared<std::promise<Result<std::vector<Record>>>>();
+  auto future = promise->get_future();
+  GetAsync(std::move(key), [promise](Result<GetResult> r) {
+    if (r.ok()) {
+      promise->set_value(std::move(r->records));
+    } else {
+      promise->set_value(r.status());
+    }
+  });
+  return future;
+}
+
+DhtSnapshot DhtNode::Snapshot() {
+  auto promise = std::make_shared<std::promise<DhtSnapshot>>();
+  auto future = promise->get_future();
+  Post([core = impl_->core.get(), promise] { promise->set_value(core->Snapshot()); });
+  return future.get();
+}
+
+void DhtNode::HandleDatagram(const Endpoint& from, std::string_view datagram) { impl_->core->OnDatagram(from, datagram); }
+
+void DhtNode::RunDueTimers() { impl_->core->RunDueTimers(); }
+
+int64_t DhtNode::NextTimerMs() const { return impl_->core->NextTimerMs(); }
+
+}  // namespace llamanet::dht

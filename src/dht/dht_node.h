@@ -1,0 +1,89 @@
+// DhtNode: the Kademlia DHT that the rest of LlamaNet uses (PROTOCOL.md section 3).
+//
+// Two ways to run one:
+// - Create(): a real node on a UDP socket with its own event-loop thread (after Start()).
+//   Every public method is thread-safe: work is posted to the loop thread, and callbacks run
+//   on it (so they must not block; they may call the node again).
+// - CreateDriven(): a node on any Transport and Clock with no thread, driven by its owner
+//   (tests, the simulator: see simulated_swarm.h) through HandleDatagram / RunDueTimers /
+//   NextTimerMs. Every call, and every callback, happens on the driver's thread.
+//
+// Records (record.h): a node's record is a JSON object with node_id and last_seen; sign it with
+// SignRecord (record_signing.h) before publishing. Keys are raw strings; the routing target of
+// a key is sha1(key). `node:<id>` keys hold one record, the others (`model:*`, `all_nodes`) a
+// set of records, one per node_id, each expiring on its own.
+//
+// Graceful stop: publish MakeTombstone(record, now) (signed again when the record was signed)
+// under each key the node published; storing nodes then drop the node's record from their
+// answers at once instead of after its expiry. Then Stop().
+#pragma once
+
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "dht/clock.h"
+#include "dht/dht_options.h"
+#include "dht/get_value.h"
+#include "dht/node_id.h"
+#include "dht/record.h"
+#include "dht/transport.h"
+
+namespace llamanet::dht {
+
+class DhtNode {
+ public:
+  // Binds the UDP socket now (IoError when the port is taken). InvalidArgument for a bad
+  // node_id. The loop thread starts with Start().
+  static Result<std::unique_ptr<DhtNode>> Create(const DhtOptions& options);
+  // A node without a thread on `transport` and `clock` (both must outlive the node); the
+  // bind_host/bind_port options are unused.
+  static Result<std::unique_ptr<DhtNode>> CreateDriven(const DhtOptions& options, Transport& transport,
+                                                       const Clock& clock);
+  ~DhtNode();  // Stop()s first
+  DhtNode(const DhtNode&) = delete;
+  DhtNode& operator=(const DhtNode&) = delete;
+
+  // Starts the loop (UDP mode) and the bootstrap, which is retried in the background until a
+  // bootstrap node answers. InvalidArgument when already started.
+  Status Start();
+  // Completes every pending operation (with what it has, or Unavailable), stops answering and
+  // joins the loop thread. Idempotent.
+  void Stop();
+
+  const NodeId& id() const;
+  Endpoint local_endpoint() const;
+
+  // Stores `record` here (unless read-only) and at the k nodes closest to sha1(key). `done`
+  // gets the number of nodes that hold it (this one included), or an error: InvalidArgument
+  // (bad key, or a record this node's store refuses: see storage.h), TooLarge, Unavailable
+  // (no node stored it, or the node is stopped).
+  void PublishAsync(std::string key, Record record, std::function<void(Result<size_t>)> done);
+  std::future<Result<size_t>> Publish(std::string key, Record record);
+
+  // Iterative find_value: every live record of `key` that the reachable nodes hold, merged
+  // (one per node_id, freshest wins), with lookup statistics. An empty list when the key has
+  // no live record; Unavailable when the node knows no other node and holds nothing itself.
+  void GetAsync(std::string key, std::function<void(Result<GetResult>)> done);
+  std::future<Result<std::vector<Record>>> Get(std::string key);
+
+  // For /dht/status. Blocks until the loop answers (UDP mode).
+  DhtSnapshot Snapshot();
+
+  // Driven mode only (REQUIRES: created by CreateDriven).
+  void HandleDatagram(const Endpoint& from, std::string_view datagram);
+  void RunDueTimers();
+  int64_t NextTimerMs() const;  // RpcManager::kNever when idle
+
+ private:
+  struct Impl;
+  explicit DhtNode(std::unique_ptr<Impl> impl);
+  void Post(std::function<void()> task);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace llamanet::dht

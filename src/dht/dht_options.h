@@ -1,0 +1,88 @@
+// DhtOptions and the snapshot types of the DHT's public API (dht_node.h). Every default is
+// documented here; every cap has a test.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dht/endpoint.h"
+#include "dht/rate_limiter.h"
+#include "dht/storage.h"
+
+namespace llamanet::dht {
+
+struct DhtOptions {
+  std::string bind_host = "0.0.0.0";
+  uint16_t bind_port = 8001;  // 0: any free port (tests)
+  // Hex id of 16..64 digits (see NodeIdFromName for ids made from names). Empty: a random
+  // 40-digit id.
+  std::string node_id;
+
+  size_t k = 20;     // bucket size and replication factor
+  size_t alpha = 3;  // queries in flight per lookup
+
+  int64_t rpc_timeout_ms = 1000;  // per attempt; a request fails after 1 + rpc_retries attempts
+  int rpc_retries = 1;
+  int64_t min_soft_timeout_ms = 50;  // floor of the adaptive soft timeout (rpc_manager.h)
+  int max_failures = 2;              // failed requests in a row before a contact is dropped
+
+  double record_ttl_s = 30;                   // 3 heartbeats of 10 s (PROTOCOL.md)
+  StorageLimits storage_limits;               // keys, records per key, bytes
+  RateLimit rate_limit;                       // per source address
+  size_t max_datagram_bytes = 8192;           // PROTOCOL.md: 8 KiB, both ways
+
+  int64_t maintenance_interval_ms = 1000;     // bucket refresh, liveness pings, bootstrap checks
+  int64_t bucket_refresh_ms = 5 * 60 * 1000;  // a bucket with no lookup for this long is refreshed
+  int64_t contact_ping_ms = 2 * 60 * 1000;    // a contact silent for this long is pinged
+  int64_t sweep_interval_ms = 5000;           // storage sweep
+  int64_t bootstrap_retry_ms = 2000;          // first retry; doubles up to 30 s while none answers
+
+  // Non-empty: a private swarm; every datagram carries an HMAC-SHA256 (wire_codec.h).
+  std::string swarm_secret;
+  bool require_signed = false;  // refuse unsigned records (storage and lookups)
+  // A client: queries carry "ro": true (never routed to), no query is answered, nothing is
+  // stored locally.
+  bool read_only = false;
+  std::vector<std::string> bootstrap;  // "host:port"; names resolve at each attempt
+
+  uint64_t rng_seed = 0;  // 0: seeded from std::random_device (tests pin it)
+};
+
+struct DhtContact {
+  std::string node_id;
+  std::string ip;
+  uint16_t port = 0;
+  double last_seen = 0;  // epoch seconds
+  int failures = 0;
+};
+
+struct DhtCounters {
+  uint64_t datagrams_in = 0;
+  uint64_t datagrams_out = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  uint64_t send_errors = 0;
+  uint64_t requests_in = 0;
+  uint64_t replies_in = 0;
+  uint64_t rpc_timeouts = 0;
+  uint64_t rpc_resends = 0;
+  uint64_t stores_accepted = 0;
+  uint64_t stores_refused = 0;
+  std::map<std::string, uint64_t> drops;  // by DropReasonName; only reasons seen
+};
+
+struct DhtSnapshot {
+  std::string node_id;
+  Endpoint endpoint;
+  bool running = false;
+  bool joined = false;  // a bootstrap node answered (or none was needed)
+  std::vector<DhtContact> contacts;
+  std::vector<std::string> storage_keys;
+  size_t stored_records = 0;
+  std::vector<std::string> bootstrap;
+  DhtCounters counters;
+};
+
+}  // namespace llamanet::dht

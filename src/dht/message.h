@@ -1,0 +1,61 @@
+// Typed DHT messages: what a datagram of PROTOCOL.md section 3 means once the wire codec has
+// checked it. Value types.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "dht/endpoint.h"
+#include "dht/node_id.h"
+#include "dht/record.h"
+
+namespace llamanet::dht {
+
+enum class RequestType { kPing, kStore, kFindNode, kFindValue };
+const char* RequestTypeName(RequestType type);  // the wire name: "ping", "store", ...
+
+// A contact as carried in `contacts`: {"node_id", "ip", "port"}.
+struct ContactInfo {
+  NodeId id;
+  Endpoint endpoint;
+};
+
+// A `store` value, or a find_value `value`: one record object or an array of them.
+struct RecordValue {
+  std::vector<Record> records;
+  bool is_array = false;
+};
+
+struct Request {
+  RequestType type = RequestType::kPing;
+  std::string txid;        // "id"
+  NodeId sender;           // "sender_id"
+  bool read_only = false;  // "ro": true from a read-only client (BEP 43): never routed to
+  std::string key;         // store, find_value
+  RecordValue value;       // store
+  NodeId target;           // find_node "target_id"
+  uint32_t offset = 0;     // find_value "offset": first record of the page asked for
+};
+
+// A reply: {"type":"response", "id", "sender_id", "data": {...}}. Every `data` field is
+// optional on the wire; the request's type says which ones matter.
+struct Response {
+  std::string txid;
+  NodeId sender;
+  bool pong = false;                  // data.pong
+  std::optional<NodeId> data_sender;  // data.sender_id (ping replies)
+  std::optional<bool> stored;         // data.stored
+  std::string error;                  // data.error: why a store was refused (our extension)
+  std::optional<std::vector<ContactInfo>> contacts;  // data.contacts
+  std::optional<RecordValue> value;                  // data.value
+  bool truncated = false;                            // data.truncated
+  std::optional<uint32_t> total;                     // data.total: records in the whole set
+  uint32_t offset = 0;                               // data.offset: index of value[0] in the set
+};
+
+using Message = std::variant<Request, Response>;
+
+}  // namespace llamanet::dht

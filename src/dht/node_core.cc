@@ -1,0 +1,389 @@
+#include "dht/node_core.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+#include "dht/find_node.h"
+#include "dht/put_value.h"
+#include "dht/record_signing.h"
+
+namespace llamanet::dht {
+
+namespace {
+
+constexpr int64_t kMaxBootstrapBackoffMs = 30'000;
+
+StorageOptions MakeStorageOptions(const DhtOptions& o) {
+  StorageOptions s;
+  s.limits = o.storage_limits;
+  s.ttl_s = o.record_ttl_s;
+  s.require_signed = o.require_signed;
+  return s;
+}
+
+RpcOptions MakeRpcOptions(const DhtOptions& o) {
+  RpcOptions r;
+  r.timeout_ms = o.rpc_timeout_ms;
+  r.retries = o.rpc_retries;
+  r.min_soft_timeout_ms = o.min_soft_timeout_ms;
+  return r;
+}
+
+WireLimits MakeWireLimits(const DhtOptions& o) {
+  WireLimits w;
+  w.max_datagram_bytes = o.max_datagram_bytes;
+  return w;
+}
+
+std::vector<ContactInfo> ToInfos(const std::vector<Contact>& contacts) {
+  std::vector<ContactInfo> out;
+  out.reserve(contacts.size());
+  for (const auto& c : contacts) out.push_back(ContactInfo{c.id, c.endpoint});
+  return out;
+}
+
+}  // namespace
+
+NodeCore::NodeCore(const DhtOptions& options, NodeId self, Transport& transport, const Clock& clock)
+    : options_(options),
+      self_(self),
+      transport_(transport),
+      clock_(clock),
+      rng_(options.rng_seed != 0 ? options.rng_seed : std::random_device()()),
+      codec_(MakeWireLimits(options), options.swarm_secret),
+      rate_limiter_(options.rate_limit),
+      table_(self, options.k, options.max_failures),
+      rpc_(MakeRpcOptions(options), [this](const Endpoint& to, const Request& r) { SendMessage(to, r); }, rng_),
+      storage_(MakeStorageOptions(options), clock),
+      bootstrap_backoff_ms_(options.bootstrap_retry_ms) {}
+
+NodeCore::~NodeCore() { Stop(); }
+
+void NodeCore::Start() {
+  if (running_) return;
+  running_ = true;
+  const int64_t now = clock_.NowMs();
+  next_maintenance_ms_ = now + options_.maintenance_interval_ms;
+  next_sweep_ms_ = now + options_.sweep_interval_ms;
+  if (options_.bootstrap.empty()) {
+    joined_ = true;  // the first node of a swarm
+  } else {
+    Bootstrap();
+  }
+}
+
+void NodeCore::Stop() {
+  if (!running_) return;
+  running_ = false;
+  rpc_.CancelAll();
+}
+
+// ---- incoming --------------------------------------------------------------------------
+
+void NodeCore::Drop(DropReason reason, const Endpoint& from, const std::string& detail) {
+  drops_.Add(reason);
+  LN_DEBUG << "dht: dropped datagram from " << from.ToString() << ": " << DropReasonName(reason)
+           << (detail.empty() ? "" : " (" + detail + ")");
+}
+
+void NodeCore::OnDatagram(const Endpoint& from, std::string_view datagram) {
+  if (!running_) return;
+  ++counters_.datagrams_in;
+  counters_.bytes_in += datagram.size();
+  if (datagram.size() > options_.max_datagram_bytes) return Drop(DropReason::kOversized, from, "");
+  if (!rate_limiter_.Allow(from.ToString(), clock_.NowMs())) return Drop(DropReason::kRateLimited, from, "");
+  DecodeResult decoded = codec_.Decode(datagram);
+  if (!decoded.message) return Drop(decoded.reason, from, decoded.detail);
+  if (auto* request = std::get_if<Request>(&*decoded.message)) {
+    if (options_.read_only) return Drop(DropReason::kNotServing, from, "");
+    HandleRequest(from, *request);
+  } else {
+    HandleResponse(from, std::get<Response>(*decoded.message));
+  }
+}
+
+void NodeCore::HandleResponse(const Endpoint& from, const Response& response) {
+  switch (rpc_.OnResponse(from, response, clock_.NowMs())) {
+    case RpcManager::Match::kAccepted:
+      ++counters_.replies_in;
+      return;
+    case RpcManager::Match::kUnknownTxid:
+      return Drop(DropReason::kUnknownTxid, from, response.txid);
+    case RpcManager::Match::kWrongSource:
+      return Drop(DropReason::kWrongSource, from, response.txid);
+  }
+}
+
+void NodeCore::HandleRequest(const Endpoint& from, const Request& request) {
+  ++counters_.requests_in;
+  if (!request.read_only) Heard(request.sender, from);
+  Response response;
+  response.txid = request.txid;
+  response.sender = self_;
+  switch (request.type) {
+    case RequestType::kPing:
+      response.pong = true;
+      response.data_sender = self_;  // the Python node reads the responder's id here
+      break;
+    case RequestType::kStore: {
+      Status s = StoreLocal(request.key, request.value.records);
+      response.stored = s.ok();
+      if (!s.ok()) response.error = s.message();
+      break;
+    }
+    case RequestType::kFindNode:
+      response.contacts = ClosestContacts(request.target, &request.sender);
+      break;
+    case RequestType::kFindValue:
+      AnswerFindValue(request, &response);
+      break;
+  }
+  SendMessage(from, response);
+}
+
+Status NodeCore::StoreLocal(const std::string& key, const std::vector<Record>& records) {
+  if (records.empty()) return Status::InvalidArgument("empty value");
+  Status first_error;
+  for (const Record& r : records) {
+    Status s = storage_.Put(key, r);
+    if (s.ok()) {
+      ++counters_.stores_accepted;
+    } else {
+      ++counters_.stores_refused;
+      if (first_error.ok()) first_error = s;
+    }
+  }
+  return first_error;
+}
+
+std::vector<ContactInfo> NodeCore::ClosestContacts(const NodeId& target, const NodeId* exclude) const {
+  std::vector<Contact> closest = table_.Closest(target, options_.k + 1);
+  if (exclude != nullptr) {
+    std::erase_if(closest, [&](const Contact& c) { return c.id == *exclude; });
+  }
+  if (closest.size() > options_.k) closest.resize(options_.k);
+  return ToInfos(closest);
+}
+
+void NodeCore::AnswerFindValue(const Request& request, Response* response) const {
+  std::vector<Record> live = storage_.Live(request.key);
+  if (request.offset == 0 || live.empty()) {
+    response->contacts = ClosestContacts(KeyTarget(request.key), &request.sender);
+  }
+  if (live.empty()) return;
+  response->value.emplace();
+  auto& value = *response->value;
+  if (IsSingleRecordKey(request.key)) {
+    value.records.push_back(std::move(live.front()));  // one record: always fits (max_record_bytes)
+    return;
+  }
+  value.is_array = true;
+  const size_t offset = std::min<size_t>(request.offset, live.size());
+  response->offset = static_cast<uint32_t>(offset);
+  // Measure the reply without records (with room for truncated/total), then fill the rest.
+  response->truncated = true;
+  response->total = static_cast<uint32_t>(live.size());
+  const size_t base = codec_.Encode(*response).size() + 24;
+  size_t used = base;
+  for (size_t i = offset; i < live.size(); ++i) {
+    if (used + live[i].json.size() + 1 > options_.max_datagram_bytes) break;
+    used += live[i].json.size() + 1;
+    value.records.push_back(std::move(live[i]));
+  }
+  if (offset == 0 && value.records.size() == live.size()) {
+    response->truncated = false;  // the whole set: a plain array, as the Python client expects
+    response->total.reset();
+  }
+}
+
+// ---- outgoing --------------------------------------------------------------------------
+
+void NodeCore::SendMessage(const Endpoint& to, const Message& message) {
+  std::string bytes = codec_.Encode(message);
+  if (bytes.size() > options_.max_datagram_bytes || !transport_.Send(to, bytes)) {
+    ++counters_.send_errors;
+    return;
+  }
+  ++counters_.datagrams_out;
+  counters_.bytes_out += bytes.size();
+}
+
+void NodeCore::SendRpc(const Endpoint& to, std::optional<NodeId> expected, Request request, RpcCallbacks callbacks) {
+  if (!running_) {
+    if (callbacks.on_timeout) callbacks.on_timeout();
+    return;
+  }
+  request.sender = self_;
+  request.read_only = options_.read_only;
+  RpcCallbacks wrapped;
+  wrapped.on_reply = [this, to, user = std::move(callbacks.on_reply)](const Response& r) {
+    Heard(r.sender, to);
+    if (user) user(r);
+  };
+  wrapped.on_soft_timeout = std::move(callbacks.on_soft_timeout);
+  wrapped.on_timeout = [this, expected, user = std::move(callbacks.on_timeout)] {
+    ++counters_.rpc_timeouts;
+    if (expected) table_.Failed(*expected);
+    if (user) user();
+  };
+  rpc_.Send(to, std::move(request), std::move(wrapped), clock_.NowMs());
+}
+
+void NodeCore::SendQuery(const ContactInfo& to, Request request, RpcCallbacks callbacks) {
+  SendRpc(to.endpoint, to.id, std::move(request), std::move(callbacks));
+}
+
+void NodeCore::Heard(const NodeId& id, const Endpoint& from) {
+  RoutingTable::HeardResult result = table_.Heard(id, from, clock_.NowMs());
+  if (result.ping) Ping(result.ping->endpoint, result.ping->id);  // ping-before-evict
+}
+
+void NodeCore::Ping(const Endpoint& to, std::optional<NodeId> expected, RpcCallbacks callbacks) {
+  Request r;
+  r.type = RequestType::kPing;
+  SendRpc(to, expected, std::move(r), std::move(callbacks));
+}
+
+void NodeCore::FindNodeLookup(const NodeId& target) {
+  table_.Touched(target, clock_.NowMs());
+  auto lookup = std::make_shared<FindNode>(*this, target, options_.k, options_.alpha, nullptr);
+  lookup->Start(ClosestContacts(target, nullptr));
+}
+
+// ---- public operations -----------------------------------------------------------------
+
+Status NodeCore::CheckKey(const std::string& key) const {
+  if (key.empty() || key.size() > codec_.limits().max_key_bytes) {
+    return Status::InvalidArgument("key must have 1.." + std::to_string(codec_.limits().max_key_bytes) + " bytes");
+  }
+  return Status::Ok();
+}
+
+bool NodeCore::AcceptRecord(const std::string& key, const Record& record) const {
+  if (!RecordMatchesKey(key, record)) return false;
+  if (record.last_seen + options_.record_ttl_s <= clock_.WallSeconds()) return false;
+  if (!record.is_signed()) return !options_.require_signed;
+  return VerifyRecordSignature(record).ok();
+}
+
+void NodeCore::Publish(std::string key, Record record, std::function<void(Result<size_t>)> done) {
+  if (!running_) return done(Status::Unavailable("DHT node is not running"));
+  if (Status s = CheckKey(key); !s.ok()) return done(s);
+  if (record.json.size() > options_.storage_limits.max_record_bytes) return done(Status::TooLarge("record too large"));
+  size_t local = 0;
+  if (!options_.read_only) {
+    if (Status s = storage_.Put(key, record); !s.ok()) return done(s);
+    local = 1;
+  }
+  const NodeId target = KeyTarget(key);
+  table_.Touched(target, clock_.NowMs());
+  auto put = std::make_shared<PutValue>(*this, std::move(key), std::move(record), options_.k, options_.alpha, local,
+                                        [done = std::move(done)](Result<size_t> r, const LookupStats&) { done(r); });
+  put->Start(ClosestContacts(target, nullptr));
+}
+
+void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done) {
+  if (!running_) return done(Status::Unavailable("DHT node is not running"));
+  if (Status s = CheckKey(key); !s.ok()) return done(s);
+  const NodeId target = KeyTarget(key);
+  std::vector<ContactInfo> seeds = ClosestContacts(target, nullptr);
+  std::vector<Record> local = options_.read_only ? std::vector<Record>() : storage_.Live(key);
+  if (seeds.empty() && local.empty()) return done(Status::Unavailable("no contacts: not joined to a swarm"));
+  table_.Touched(target, clock_.NowMs());
+  auto lookup = std::make_shared<GetValue>(
+      *this, key, options_.k, options_.alpha, std::move(local),
+      [this, key](const Record& r) { return AcceptRecord(key, r); },
+      [done = std::move(done)](GetResult result) { done(std::move(result)); });
+  lookup->Start(seeds);
+}
+
+DhtSnapshot NodeCore::Snapshot() const {
+  DhtSnapshot s;
+  s.node_id = self_.ToHex();
+  s.endpoint = transport_.local_endpoint();
+  s.running = running_;
+  s.joined = joined_;
+  const int64_t now_ms = clock_.NowMs();
+  const double wall = clock_.WallSeconds();
+  for (const Contact& c : table_.Contacts()) {
+    s.contacts.push_back(DhtContact{c.id.ToHex(), c.endpoint.ip, c.endpoint.port,
+                                    wall - static_cast<double>(now_ms - c.last_seen_ms) / 1000.0, c.failures});
+  }
+  s.storage_keys = storage_.Keys();
+  s.stored_records = storage_.record_count();
+  s.bootstrap = options_.bootstrap;
+  s.counters = counters_;
+  s.counters.rpc_resends = rpc_.resends();
+  for (size_t i = 0; i < drops_.counts.size(); ++i) {
+    if (drops_.counts[i] > 0) s.counters.drops[DropReasonName(static_cast<DropReason>(i))] = drops_.counts[i];
+  }
+  return s;
+}
+
+// ---- timers ----------------------------------------------------------------------------
+
+int64_t NodeCore::NextTimerMs() const {
+  if (!running_) return RpcManager::kNever;
+  return std::min({rpc_.NextDeadlineMs(), next_maintenance_ms_, next_sweep_ms_});
+}
+
+void NodeCore::RunDueTimers() {
+  if (!running_) return;
+  const int64_t now = clock_.NowMs();
+  rpc_.Tick(now);
+  if (now >= next_maintenance_ms_) {
+    next_maintenance_ms_ = now + options_.maintenance_interval_ms;
+    Maintenance(now);
+  }
+  if (now >= next_sweep_ms_) {
+    next_sweep_ms_ = now + options_.sweep_interval_ms;
+    storage_.Sweep();
+  }
+}
+
+void NodeCore::Maintenance(int64_t now_ms) {
+  rate_limiter_.Sweep(now_ms);
+  if (!options_.bootstrap.empty() && (!joined_ || table_.size() == 0) && bootstrap_in_flight_ == 0 &&
+      now_ms >= next_bootstrap_ms_) {
+    Bootstrap();
+  }
+  for (const NodeId& target : table_.RefreshTargets(now_ms, options_.bucket_refresh_ms, rng_)) FindNodeLookup(target);
+  if (auto stale = table_.TakeStalest(now_ms - options_.contact_ping_ms)) Ping(stale->endpoint, stale->id);
+}
+
+void NodeCore::Bootstrap() {
+  joined_ = false;
+  for (const std::string& entry : options_.bootstrap) {
+    auto endpoints = ResolveHostPort(entry);
+    if (!endpoints.ok()) {
+      LN_WARN << "dht: bootstrap node " << entry << ": " << endpoints.status().ToString();
+      continue;
+    }
+    for (const Endpoint& e : *endpoints) {
+      ++bootstrap_in_flight_;
+      RpcCallbacks callbacks;
+      callbacks.on_reply = [this](const Response&) { BootstrapAttemptDone(true); };
+      callbacks.on_timeout = [this] { BootstrapAttemptDone(false); };
+      Ping(e, std::nullopt, std::move(callbacks));
+    }
+  }
+  if (bootstrap_in_flight_ == 0) BootstrapAttemptDone(false);
+}
+
+void NodeCore::BootstrapAttemptDone(bool answered) {
+  if (bootstrap_in_flight_ > 0) --bootstrap_in_flight_;
+  if (!running_) return;
+  if (answered && !joined_) {
+    joined_ = true;
+    bootstrap_backoff_ms_ = options_.bootstrap_retry_ms;
+    FindNodeLookup(self_);  // the join lookup fills the table around our id
+    return;
+  }
+  if (bootstrap_in_flight_ == 0 && !joined_) {
+    LN_DEBUG << "dht: no bootstrap node answered; retrying in " << bootstrap_backoff_ms_ << " ms";
+    next_bootstrap_ms_ = clock_.NowMs() + bootstrap_backoff_ms_;
+    bootstrap_backoff_ms_ = std::min(bootstrap_backoff_ms_ * 2, kMaxBootstrapBackoffMs);
+  }
+}
+
+}  // namespace llamanet::dht

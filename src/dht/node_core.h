@@ -1,0 +1,104 @@
+// NodeCore: one DHT node's logic on a single thread: answers requests, runs lookups, keeps the
+// routing table and the record store, refreshes buckets and bootstraps. It owns no thread and
+// no socket: DhtNode (dht_node.h) drives it from its event loop or from a simulator, passing
+// datagrams in (OnDatagram) and running timers (RunDueTimers at NextTimerMs).
+//
+// Incoming datagrams go: size cap -> rate limit -> bounded decode -> typed message, and every
+// drop is counted by reason (wire_codec.h). Not synchronized: every call on the driving thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "dht/clock.h"
+#include "dht/dht_options.h"
+#include "dht/get_value.h"
+#include "dht/rate_limiter.h"
+#include "dht/routing_table.h"
+#include "dht/rpc_manager.h"
+#include "dht/storage.h"
+#include "dht/transport.h"
+#include "dht/wire_codec.h"
+
+namespace llamanet::dht {
+
+class NodeCore final : public TraversalHost {
+ public:
+  // `transport` and `clock` must outlive the core.
+  NodeCore(const DhtOptions& options, NodeId self, Transport& transport, const Clock& clock);
+  ~NodeCore() override;
+
+  // Starts timers and the bootstrap (retried until a bootstrap node answers).
+  void Start();
+  // Fails every request in flight, so every pending Publish/Get completes; then answers nothing.
+  void Stop();
+  bool running() const { return running_; }
+
+  void OnDatagram(const Endpoint& from, std::string_view datagram);
+  void RunDueTimers();
+  int64_t NextTimerMs() const;  // RpcManager::kNever when stopped
+
+  // See DhtNode::PublishAsync / GetAsync.
+  void Publish(std::string key, Record record, std::function<void(Result<size_t>)> done);
+  void Get(std::string key, std::function<void(Result<GetResult>)> done);
+  DhtSnapshot Snapshot() const;
+
+  // TraversalHost
+  const NodeId& self_id() const override { return self_; }
+  void SendQuery(const ContactInfo& to, Request request, RpcCallbacks callbacks) override;
+
+  Endpoint local_endpoint() const { return transport_.local_endpoint(); }
+  const RoutingTable& routing_table() const { return table_; }
+  const Storage& storage() const { return storage_; }
+  const DropCounters& drops() const { return drops_; }
+
+ private:
+  void Drop(DropReason reason, const Endpoint& from, const std::string& detail);
+  void HandleRequest(const Endpoint& from, const Request& request);
+  void HandleResponse(const Endpoint& from, const Response& response);
+  Status StoreLocal(const std::string& key, const std::vector<Record>& records);
+  void AnswerFindValue(const Request& request, Response* response) const;
+  std::vector<ContactInfo> ClosestContacts(const NodeId& target, const NodeId* exclude) const;
+  bool AcceptRecord(const std::string& key, const Record& record) const;
+  Status CheckKey(const std::string& key) const;
+
+  void SendMessage(const Endpoint& to, const Message& message);
+  // `expected`: the contact's id when known; its routing entry fails if no reply comes.
+  void SendRpc(const Endpoint& to, std::optional<NodeId> expected, Request request, RpcCallbacks callbacks);
+  void Heard(const NodeId& id, const Endpoint& from);
+  void Ping(const Endpoint& to, std::optional<NodeId> expected, RpcCallbacks callbacks = {});
+  void FindNodeLookup(const NodeId& target);
+
+  void Maintenance(int64_t now_ms);
+  void Bootstrap();
+  void BootstrapAttemptDone(bool answered);
+
+  const DhtOptions options_;
+  const NodeId self_;
+  Transport& transport_;
+  const Clock& clock_;
+  std::mt19937_64 rng_;
+  WireCodec codec_;
+  RateLimiter rate_limiter_;
+  RoutingTable table_;
+  RpcManager rpc_;
+  Storage storage_;
+
+  bool running_ = false;
+  bool joined_ = false;
+  int bootstrap_in_flight_ = 0;
+  int64_t bootstrap_backoff_ms_;
+  int64_t next_bootstrap_ms_ = 0;
+  int64_t next_maintenance_ms_ = 0;
+  int64_t next_sweep_ms_ = 0;
+
+  DhtCounters counters_;
+  DropCounters drops_;
+};
+
+}  // namespace llamanet::dht

@@ -1,0 +1,60 @@
+#include "dht/put_value.h"
+
+namespace llamanet::dht {
+
+PutValue::PutValue(TraversalHost& host, std::string key, Record record, size_t k, size_t alpha, size_t already_stored,
+                   Done done)
+    : host_(host),
+      key_(std::move(key)),
+      record_(std::move(record)),
+      k_(k),
+      alpha_(alpha),
+      done_(std::move(done)),
+      stored_(already_stored) {}
+
+void PutValue::Start(const std::vector<ContactInfo>& seeds) {
+  auto self = shared_from_this();
+  auto lookup = std::make_shared<FindNode>(
+      host_, KeyTarget(key_), k_, alpha_,
+      [self](std::vector<ContactInfo> closest, const LookupStats& stats) { self->StoreAt(closest, stats); });
+  lookup->Start(seeds);
+}
+
+void PutValue::StoreAt(const std::vector<ContactInfo>& closest, const LookupStats& lookup) {
+  stats_ = lookup;
+  if (closest.empty()) {
+    StoreDone(false, "no node reached");
+    return;
+  }
+  pending_ = closest.size() + 1;  // +1 so that synchronous callbacks cannot finish early
+  auto self = shared_from_this();
+  for (const auto& contact : closest) {
+    Request r;
+    r.type = RequestType::kStore;
+    r.key = key_;
+    r.value.records.push_back(record_);
+    ++stats_.messages;
+    RpcCallbacks callbacks;
+    callbacks.on_reply = [self](const Response& resp) { self->StoreDone(resp.stored.value_or(false), resp.error); };
+    callbacks.on_timeout = [self] { self->StoreDone(false, "store timed out"); };
+    host_.SendQuery(contact, std::move(r), std::move(callbacks));
+  }
+  StoreDone(false, "");
+}
+
+void PutValue::StoreDone(bool stored, const std::string& error) {
+  if (stored) ++stored_;
+  if (!error.empty()) last_error_ = error;
+  if (pending_ > 0 && --pending_ > 0) return;
+  if (!done_) return;
+  auto done = std::move(done_);
+  done_ = nullptr;
+  if (stored_ == 0) {
+    done(Status::Unavailable("no node stored the record: " + (last_error_.empty() ? "none answered" : last_error_)),
+         stats_);
+  } else {
+    done(stored_, stats_);
+  }
+}
+
+}  // namespace llamanet::dht

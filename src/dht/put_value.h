@@ -1,0 +1,42 @@
+// PutValue: stores a record at the k nodes closest to sha1(key): a FindNode lookup, then a
+// `store` to each node it found, in parallel. Reports on how many nodes stored the record
+// (`already_stored` counts the local copy). Lifetime: std::make_shared, then Start(); pending
+// callbacks keep it alive. Single-threaded: runs on the node's loop.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "dht/find_node.h"
+
+namespace llamanet::dht {
+
+class PutValue final : public std::enable_shared_from_this<PutValue> {
+ public:
+  // Result: the number of nodes holding the record (>= 1), or Unavailable when none does.
+  using Done = std::function<void(Result<size_t> stored_on, const LookupStats& stats)>;
+  PutValue(TraversalHost& host, std::string key, Record record, size_t k, size_t alpha, size_t already_stored,
+           Done done);
+
+  void Start(const std::vector<ContactInfo>& seeds);
+
+ private:
+  void StoreAt(const std::vector<ContactInfo>& closest, const LookupStats& lookup);
+  void StoreDone(bool stored, const std::string& error);
+
+  TraversalHost& host_;
+  const std::string key_;
+  const Record record_;
+  const size_t k_;
+  const size_t alpha_;
+  Done done_;
+  size_t stored_;
+  size_t pending_ = 0;
+  std::string last_error_;
+  LookupStats stats_;
+};
+
+}  // namespace llamanet::dht

@@ -1,0 +1,136 @@
+#include "dht/record_signing.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "dht/hex.h"
+#include "dht/record_json.h"
+
+namespace llamanet::dht {
+
+namespace {
+
+struct FileCloser {
+  void operator()(FILE* f) const { std::fclose(f); }
+};
+using FilePtr = std::unique_ptr<FILE, FileCloser>;
+
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+
+const unsigned char* Bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+}  // namespace
+
+Result<IdentityKey> IdentityKey::FromPkey(EVP_PKEY* pkey) {
+  std::shared_ptr<EVP_PKEY> owned(pkey, PkeyFree());
+  if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) return Status::InvalidArgument("identity key is not Ed25519");
+  unsigned char pub[32];
+  size_t len = sizeof pub;
+  if (EVP_PKEY_get_raw_public_key(pkey, pub, &len) != 1 || len != sizeof pub) {
+    return Status::Internal("cannot read the Ed25519 public key");
+  }
+  IdentityKey key;
+  key.key_ = std::move(owned);
+  key.public_key_hex_ = ToHex(std::string_view(reinterpret_cast<const char*>(pub), len));
+  return key;
+}
+
+Result<IdentityKey> IdentityKey::Generate() {
+  EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  if (pkey == nullptr) return Status::Internal("Ed25519 key generation failed");
+  return FromPkey(pkey);
+}
+
+Result<IdentityKey> IdentityKey::LoadOrCreate(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      return Status::IoError("cannot stat " + path + ": " + std::strerror(errno));
+    }
+    if ((st.st_mode & 077) != 0) {
+      ::close(fd);
+      return Status::InvalidArgument("identity key " + path + " is readable by others: chmod 600 it");
+    }
+    FilePtr file(::fdopen(fd, "r"));
+    if (!file) {
+      ::close(fd);
+      return Status::IoError("cannot read " + path);
+    }
+    EVP_PKEY* pkey = PEM_read_PrivateKey(file.get(), nullptr, nullptr, nullptr);
+    if (pkey == nullptr) return Status::InvalidArgument("identity key " + path + " is not a PEM private key");
+    return FromPkey(pkey);
+  }
+  if (errno != ENOENT) return Status::IoError("cannot open " + path + ": " + std::strerror(errno));
+  auto key = Generate();
+  if (!key.ok()) return key.status();
+  fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
+  FilePtr file(::fdopen(fd, "w"));
+  if (!file) {
+    ::close(fd);
+    return Status::IoError("cannot write " + path);
+  }
+  if (PEM_write_PrivateKey(file.get(), key->key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
+      std::fflush(file.get()) != 0) {
+    return Status::IoError("cannot write " + path);
+  }
+  return key;
+}
+
+Result<std::string> IdentityKey::Sign(std::string_view message) const {
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  unsigned char sig[64];
+  size_t len = sizeof sig;
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), sig, &len, Bytes(message), message.size()) != 1) {
+    return Status::Internal("Ed25519 signing failed");
+  }
+  return ToHex(std::string_view(reinterpret_cast<const char*>(sig), len));
+}
+
+Result<Record> SignRecord(const Record& record, const IdentityKey& key) {
+  nlohmann::json object = RecordToJson(record);
+  object.erase("sig");
+  object["pubkey"] = key.public_key_hex();
+  auto sig = key.Sign(CanonicalJson(object));
+  if (!sig.ok()) return sig.status();
+  object["sig"] = *sig;
+  return RecordFromJson(object);
+}
+
+Status VerifyRecordSignature(const Record& record) {
+  if (!record.is_signed()) return Status::InvalidArgument("unsigned record");
+  nlohmann::json object = RecordToJson(record);
+  auto sig_hex = object.find("sig");
+  if (sig_hex == object.end() || !sig_hex->is_string()) return Status::InvalidArgument("unsigned record");
+  auto sig = FromHex(sig_hex->get<std::string>());
+  auto pub = FromHex(record.pubkey);
+  object.erase("sig");
+  const std::string message = CanonicalJson(object);
+  std::unique_ptr<EVP_PKEY, PkeyFree> pkey(
+      pub ? EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, Bytes(*pub), pub->size()) : nullptr);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!sig || !pkey || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
+      EVP_DigestVerify(ctx.get(), Bytes(*sig), sig->size(), Bytes(message), message.size()) != 1) {
+    return Status::InvalidArgument("bad signature");
+  }
+  return Status::Ok();
+}
+
+}  // namespace llamanet::dht

@@ -1,0 +1,45 @@
+// Ed25519 signatures of records (PROTOCOL.md section 3, "Signed records"). A signed record has
+// `pubkey` (64 hex digits, the raw 32-byte public key) and `sig` (128 hex digits, the raw
+// 64-byte signature) over the record's canonical JSON without `sig` (keys sorted, no
+// whitespace; `pubkey` included). OpenSSL 3 does the cryptography.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "dht/record.h"
+
+typedef struct evp_pkey_st EVP_PKEY;
+
+namespace llamanet::dht {
+
+// An Ed25519 key pair: a node's identity. Immutable; Sign is thread-safe. Copies share the key.
+class IdentityKey {
+ public:
+  static Result<IdentityKey> Generate();
+  // Loads the PEM (PKCS#8) private key at `path`, or creates one there with mode 0600 when the
+  // file does not exist. IoError when the file cannot be read or written; InvalidArgument when
+  // it is not an Ed25519 key or when its permissions let the group or others read it.
+  static Result<IdentityKey> LoadOrCreate(const std::string& path);
+
+  const std::string& public_key_hex() const { return public_key_hex_; }
+  // The 64-byte signature of `message` as 128 hex digits. Internal on an OpenSSL failure.
+  Result<std::string> Sign(std::string_view message) const;
+
+ private:
+  static Result<IdentityKey> FromPkey(EVP_PKEY* pkey);  // takes ownership
+  std::shared_ptr<EVP_PKEY> key_;
+  std::string public_key_hex_;
+};
+
+// `record` with `pubkey` set to the key and `sig` computed over the rest. Any old signature is
+// replaced. Internal on an OpenSSL failure.
+Result<Record> SignRecord(const Record& record, const IdentityKey& key);
+
+// OK when `record` is signed and the signature verifies; InvalidArgument("unsigned record")
+// when it has no signature, InvalidArgument("bad signature") when it does not verify.
+Status VerifyRecordSignature(const Record& record);
+
+}  // namespace llamanet::dht

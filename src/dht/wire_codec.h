@@ -1,0 +1,98 @@
+// WireCodec: JSON datagram <-> typed Message (PROTOCOL.md section 3), with every field checked.
+// Decode never throws: a bad datagram yields a DropReason that the node counts.
+//
+// Wire decisions left open by PROTOCOL.md (documented here, the one place that reads them):
+// - Swarm MAC: with a swarm secret, every datagram carries a top-level "mac": 64 lower-case hex
+//   digits of HMAC-SHA256(secret, C), where C is the canonical JSON of the datagram without
+//   "mac" (keys sorted, no whitespace: CanonicalJson in record_json.h). A datagram whose mac is
+//   missing or wrong is dropped (kBadMac). Without a secret, "mac" is ignored.
+// - Read-only clients put "ro": true in their requests (as BEP 43 does); such senders are never
+//   added to a routing table, and a read-only node answers no queries.
+// - find_value paging: a request may carry "offset": n (default 0). A reply holding the records
+//   [n, n + m) of a set of N says "offset": n when n > 0, and "truncated": true, "total": N when
+//   m < N. A client asks again with offset n + m until n + m == N. Value replies of C++ nodes
+//   also carry "contacts" (the closest ones to the key) when offset is 0, so a lookup can go on
+//   through nodes that hold the value; Python nodes ignore that field.
+// - A refused store answers {"stored": false, "error": "<why>"}.
+//
+// Thread safety: const methods, safe from any thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dht/message.h"
+#include "dht/swarm_auth.h"
+
+namespace llamanet::dht {
+
+enum class DropReason : uint8_t {
+  kOversized,     // longer than max_datagram_bytes
+  kTooDeep,       // JSON nested deeper than max_depth
+  kNotJson,       // not valid UTF-8 JSON
+  kNotObject,     // JSON, but not an object
+  kBadMac,        // swarm secret set and "mac" missing or wrong
+  kUnknownType,   // "type" missing, not a string, or not one of the five
+  kBadTxid,       // "id" not a string of 1..max_txid_bytes
+  kBadSenderId,   // "sender_id" not 16..64 hex digits
+  kBadFlag,       // "ro" present but not a bool
+  kBadKey,        // "key" not a string of 1..max_key_bytes
+  kBadTarget,     // "target_id" not 16..64 hex digits
+  kBadOffset,     // "offset" not an integer in 0..2^31
+  kBadValue,      // a store value / find_value value that is not record(s)
+  kBadData,       // reply "data" not an object, or a field of it of the wrong type
+  kBadContacts,   // reply contacts not a list of {node_id, ip, port}
+  kRateLimited,   // the source sent more than its rate (rate_limiter.h)
+  kUnknownTxid,   // a reply whose id matches no request in flight
+  kWrongSource,   // a reply from another address than the one asked
+  kNotServing,    // a request to a read-only node
+  kCount,
+};
+const char* DropReasonName(DropReason reason);  // "oversized", "bad_mac", ...
+
+// Counts per drop reason. Not synchronized (owned by the node's loop).
+struct DropCounters {
+  std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> counts{};
+  void Add(DropReason r) { ++counts[static_cast<size_t>(r)]; }
+  uint64_t operator[](DropReason r) const { return counts[static_cast<size_t>(r)]; }
+};
+
+struct WireLimits {
+  size_t max_datagram_bytes = 8192;  // PROTOCOL.md: 8 KiB
+  int max_depth = 16;                // JSON nesting
+  size_t max_txid_bytes = 64;
+  size_t max_key_bytes = 512;
+  size_t max_contacts = 64;          // per reply
+  size_t max_records = 1024;         // per value
+};
+
+struct DecodeResult {
+  std::optional<Message> message;  // set when the datagram is valid
+  DropReason reason = DropReason::kCount;
+  std::string detail;  // which field, for logs and tests
+};
+
+class WireCodec {
+ public:
+  // `swarm_secret` empty: no MAC is added or required.
+  explicit WireCodec(WireLimits limits = {}, std::string swarm_secret = "");
+
+  DecodeResult Decode(std::string_view datagram) const;
+  // The datagram for `message` (with its MAC when a secret is set). It may exceed the size cap;
+  // callers that build large replies check the size (see NodeCore's value replies).
+  std::string Encode(const Message& message) const;
+
+  const WireLimits& limits() const { return limits_; }
+
+ private:
+  WireLimits limits_;
+  std::optional<SwarmAuth> auth_;
+};
+
+// Depth of the deepest JSON nesting in `text` (strings skipped), stopping early past `cap`.
+int JsonNestingDepth(std::string_view text, int cap);
+
+}  // namespace llamanet::dht

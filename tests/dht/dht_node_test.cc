@@ -1,0 +1,277 @@
+// A real DhtNode driven on the in-memory network: exact replies to hand-written datagrams,
+// drops by reason, bootstrap, private swarms and read-only clients. No sockets, no sleeps.
+#include "dht/dht_node.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "dht/simulated_swarm.h"
+#include "test_peer.h"
+
+namespace llamanet::dht {
+namespace {
+
+using nlohmann::json;
+
+const std::string kPeerId = "00000000000000ab";  // a Python node's 16-digit id
+
+class DhtNodeTest : public ::testing::Test {
+ protected:
+  DhtNodeTest() : swarm_(LinkModel{.latency_ms = 5}, 11), peer_(swarm_.network(), Endpoint{"192.168.1.7", 5555}) {}
+
+  size_t AddNode(DhtOptions o = {}) {
+    o.rng_seed = 42 + swarm_.size();
+    o.node_id = NodeId::Sha1("node" + std::to_string(swarm_.size())).ToHex();
+    return *swarm_.AddNode(o);
+  }
+  json Exchange(size_t node, json request) {
+    peer_.received.clear();
+    peer_.Send(SimulatedSwarm::EndpointOf(node), request);
+    swarm_.network().RunFor(50);
+    EXPECT_EQ(peer_.received.size(), 1u) << request.dump();
+    return peer_.received.empty() ? json() : peer_.received.back().second;
+  }
+  json Store(size_t node, const std::string& key, json value) {
+    return Exchange(node, {{"type", "store"}, {"id", "s"}, {"sender_id", kPeerId}, {"key", key}, {"value", value}});
+  }
+  json RecordJson(const std::string& node_id, const std::string& pad = "") {
+    return {{"node_id", node_id}, {"last_seen", swarm_.network().clock().WallSeconds()}, {"pad", pad}};
+  }
+  std::string Id(size_t node) { return swarm_.node(node).id().ToHex(); }
+
+  SimulatedSwarm swarm_;
+  TestPeer peer_;
+};
+
+TEST_F(DhtNodeTest, PingReplyCarriesSenderIdInDataAndTheSourceAddressIsRouted) {
+  size_t n = AddNode();
+  json reply = Exchange(n, {{"type", "ping"}, {"id", "p1"}, {"sender_id", kPeerId}});
+  EXPECT_EQ(reply, json({{"type", "response"}, {"id", "p1"}, {"sender_id", Id(n)},
+                         {"data", {{"pong", true}, {"sender_id", Id(n)}}}}));
+  DhtSnapshot s = swarm_.node(n).Snapshot();
+  ASSERT_EQ(s.contacts.size(), 1u);
+  EXPECT_EQ(s.contacts[0].node_id, kPeerId);
+  EXPECT_EQ(s.contacts[0].ip, "192.168.1.7");
+  EXPECT_EQ(s.contacts[0].port, 5555);
+}
+
+TEST_F(DhtNodeTest, ReadOnlyRequestersAreAnsweredButNeverRouted) {
+  size_t n = AddNode();
+  json reply = Exchange(n, {{"type", "ping"}, {"id", "p"}, {"sender_id", kPeerId}, {"ro", true}});
+  EXPECT_TRUE(reply["data"]["pong"]);
+  EXPECT_TRUE(swarm_.node(n).Snapshot().contacts.empty());
+}
+
+TEST_F(DhtNodeTest, ReadOnlyNodeAnswersNoQuery) {
+  DhtOptions o;
+  o.read_only = true;
+  size_t n = AddNode(o);
+  peer_.Send(SimulatedSwarm::EndpointOf(n), json{{"type", "ping"}, {"id", "p"}, {"sender_id", kPeerId}});
+  swarm_.network().RunFor(50);
+  EXPECT_TRUE(peer_.received.empty());
+  EXPECT_EQ(swarm_.node(n).Snapshot().counters.drops, (std::map<std::string, uint64_t>{{"not_serving", 1}}));
+}
+
+TEST_F(DhtNodeTest, ReadOnlyClientLooksUpRecordsWithoutJoiningAnyTable) {
+  size_t a = AddNode();
+  DhtOptions o;
+  o.bootstrap = {SimulatedSwarm::EndpointOf(a).ToString()};
+  size_t b = AddNode(o);
+  o.read_only = true;
+  size_t client = AddNode(o);
+  swarm_.network().RunFor(1000);
+  auto put = swarm_.node(b).Publish("model:m", swarm_.NodeRecord(b));
+  swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(b));
+  swarm_.network().RunFor(500);
+  ASSERT_EQ(*put.get(), 2u);
+  auto got = swarm_.node(client).Get("model:m");
+  swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(client));
+  swarm_.network().RunFor(500);
+  auto records = got.get();
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].node_id, Id(b));
+  EXPECT_EQ(swarm_.node(client).Snapshot().contacts.size(), 2u);  // the client routes to them
+  for (size_t n : {a, b}) {
+    for (const auto& c : swarm_.node(n).Snapshot().contacts) EXPECT_NE(c.node_id, Id(client));
+  }
+}
+
+TEST_F(DhtNodeTest, StoresUnsignedRecordsAndAnswersFindValueAsDocumented) {
+  size_t n = AddNode();
+  json rec = RecordJson(kPeerId);
+  EXPECT_EQ(Store(n, "model:tiny", rec)["data"], json({{"stored", true}}));
+  EXPECT_EQ(Store(n, "node:" + kPeerId, rec)["data"], json({{"stored", true}}));
+  json arr = Exchange(n, {{"type", "find_value"}, {"id", "f"}, {"sender_id", kPeerId}, {"key", "model:tiny"}});
+  EXPECT_EQ(arr["data"]["value"], json::array({rec}));
+  EXPECT_FALSE(arr["data"].contains("truncated"));
+  json obj = Exchange(n, {{"type", "find_value"}, {"id", "f"}, {"sender_id", kPeerId}, {"key", "node:" + kPeerId}});
+  EXPECT_EQ(obj["data"]["value"], rec);
+  json miss = Exchange(n, {{"type", "find_value"}, {"id", "f"}, {"sender_id", kPeerId}, {"key", "model:none"}});
+  EXPECT_FALSE(miss["data"].contains("value"));
+  EXPECT_TRUE(miss["data"]["contacts"].is_array());
+  // Refusals say why.
+  EXPECT_EQ(Store(n, "node:" + kPeerId, RecordJson("someone-else"))["data"],
+            json({{"stored", false}, {"error", "record node_id does not match the key"}}));
+}
+
+TEST_F(DhtNodeTest, RequireSignedRefusesUnsignedStores) {
+  DhtOptions o;
+  o.require_signed = true;
+  size_t n = AddNode(o);
+  EXPECT_EQ(Store(n, "model:m", RecordJson(kPeerId))["data"],
+            json({{"stored", false}, {"error", "unsigned record refused: signatures required"}}));
+}
+
+TEST_F(DhtNodeTest, LargeSetsAreTruncatedToOneDatagramAndPagedWithOffset) {
+  size_t n = AddNode();
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_EQ(Store(n, "all_nodes", RecordJson("n" + std::to_string(i), std::string(300, 'x')))["data"]["stored"], true);
+  }
+  std::set<std::string> seen;
+  uint32_t offset = 0;
+  int pages = 0;
+  while (true) {
+    json req = {{"type", "find_value"}, {"id", "f"}, {"sender_id", kPeerId}, {"key", "all_nodes"}};
+    if (offset > 0) req["offset"] = offset;
+    json reply = Exchange(n, req);
+    ASSERT_LE(peer_.sizes.back(), 8192u);
+    const json& data = reply["data"];
+    EXPECT_EQ(data["truncated"], true);
+    EXPECT_EQ(data["total"], 60);
+    EXPECT_EQ(data.value("offset", 0u), offset);
+    EXPECT_EQ(data.contains("contacts"), offset == 0);
+    ASSERT_FALSE(data["value"].empty());
+    for (const auto& r : data["value"]) seen.insert(r["node_id"].get<std::string>());
+    offset += static_cast<uint32_t>(data["value"].size());
+    ++pages;
+    if (offset >= 60) break;
+  }
+  EXPECT_EQ(seen.size(), 60u);
+  EXPECT_GE(pages, 3);
+}
+
+TEST_F(DhtNodeTest, CountsDropsByReason) {
+  size_t n = AddNode();
+  const Endpoint to = SimulatedSwarm::EndpointOf(n);
+  peer_.Send(to, std::string("not json"));
+  peer_.Send(to, std::string(9000, ' '));
+  peer_.Send(to, json{{"type", "response"}, {"id", "nobody-asked"}, {"sender_id", kPeerId}, {"data", json::object()}});
+  peer_.Send(to, json{{"type", "store"}, {"id", "s"}, {"sender_id", kPeerId}, {"key", "k"}, {"value", 3}});
+  swarm_.network().RunFor(50);
+  EXPECT_TRUE(peer_.received.empty());
+  EXPECT_EQ(swarm_.node(n).Snapshot().counters.drops,
+            (std::map<std::string, uint64_t>{{"not_json", 1}, {"oversized", 1}, {"unknown_txid", 1}, {"bad_value", 1}}));
+}
+
+TEST_F(DhtNodeTest, RateLimitsEachSource) {
+  DhtOptions o;
+  o.rate_limit = {.per_second = 1, .burst = 5, .max_sources = 100};
+  size_t n = AddNode(o);
+  for (int i = 0; i < 10; ++i) {
+    peer_.Send(SimulatedSwarm::EndpointOf(n), json{{"type", "ping"}, {"id", std::to_string(i)}, {"sender_id", kPeerId}});
+  }
+  swarm_.network().RunFor(50);
+  EXPECT_EQ(peer_.received.size(), 5u);
+  EXPECT_EQ(swarm_.node(n).Snapshot().counters.drops.at("rate_limited"), 5u);
+}
+
+TEST_F(DhtNodeTest, AcceptsRepliesOnlyFromTheAddressAskedAndRetriesBootstrap) {
+  TestPeer impostor(swarm_.network(), Endpoint{"192.168.1.8", 5555});
+  DhtOptions o;
+  o.bootstrap = {peer_.endpoint().ToString()};
+  o.bootstrap_retry_ms = 2000;
+  size_t n = AddNode(o);
+  swarm_.network().RunFor(50);
+  ASSERT_EQ(peer_.received.size(), 1u);  // the bootstrap ping
+  const json ping = peer_.received[0].second;
+  EXPECT_EQ(ping["type"], "ping");
+  // Unanswered: resent at 1 s, failed at 2 s, retried 2 s later (t = 4 s).
+  swarm_.network().RunFor(4500);
+  EXPECT_EQ(peer_.received.size(), 3u);
+  EXPECT_FALSE(swarm_.node(n).Snapshot().joined);
+  const json retry = peer_.received.back().second;
+  json reply = {{"type", "response"}, {"id", retry["id"]}, {"sender_id", kPeerId},
+                {"data", {{"pong", true}, {"sender_id", kPeerId}}}};
+  impostor.Send(SimulatedSwarm::EndpointOf(n), reply);
+  swarm_.network().RunFor(20);
+  DhtSnapshot s = swarm_.node(n).Snapshot();
+  EXPECT_EQ(s.counters.drops.at("wrong_source"), 1u);
+  EXPECT_FALSE(s.joined);
+  peer_.Send(SimulatedSwarm::EndpointOf(n), reply);
+  swarm_.network().RunFor(20);
+  s = swarm_.node(n).Snapshot();
+  EXPECT_TRUE(s.joined);
+  ASSERT_EQ(s.contacts.size(), 1u);
+  EXPECT_EQ(s.contacts[0].node_id, kPeerId);
+}
+
+TEST_F(DhtNodeTest, NodesJoinThroughABootstrapNodeAndFindEachOthersRecords) {
+  size_t a = AddNode();
+  DhtOptions o;
+  o.bootstrap = {SimulatedSwarm::EndpointOf(a).ToString()};
+  size_t b = AddNode(o);
+  size_t c = AddNode(o);
+  swarm_.network().RunFor(1000);
+  EXPECT_EQ(swarm_.node(c).Snapshot().contacts.size(), 2u);
+  auto stored = swarm_.node(b).Publish(SimulatedSwarm::NodeKey(swarm_.node(b)), swarm_.NodeRecord(b));
+  swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(b));
+  swarm_.network().RunFor(1000);
+  ASSERT_EQ(stored.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_EQ(*stored.get(), 3u);  // b itself, a and c
+  auto got = swarm_.node(c).Get(SimulatedSwarm::NodeKey(swarm_.node(b)));
+  swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(c));
+  swarm_.network().RunFor(1000);
+  auto records = got.get();
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].node_id, Id(b));
+}
+
+TEST_F(DhtNodeTest, SwarmSecretKeepsOutsidersOut) {
+  DhtOptions secret;
+  secret.swarm_secret = "our-swarm";
+  size_t a = AddNode(secret);
+  secret.bootstrap = {SimulatedSwarm::EndpointOf(a).ToString()};
+  size_t b = AddNode(secret);
+  DhtOptions outsider;
+  outsider.bootstrap = secret.bootstrap;
+  size_t c = AddNode(outsider);
+  swarm_.network().RunFor(1500);
+  EXPECT_TRUE(swarm_.node(b).Snapshot().joined);
+  EXPECT_EQ(swarm_.node(a).Snapshot().contacts.size(), 1u);
+  EXPECT_FALSE(swarm_.node(c).Snapshot().joined);
+  EXPECT_GE(swarm_.node(a).Snapshot().counters.drops.at("bad_mac"), 1u);
+  // A Python-style datagram without a MAC gets no answer either.
+  peer_.Send(SimulatedSwarm::EndpointOf(a), json{{"type", "ping"}, {"id", "p"}, {"sender_id", kPeerId}});
+  swarm_.network().RunFor(50);
+  EXPECT_TRUE(peer_.received.empty());
+}
+
+TEST_F(DhtNodeTest, ContactsThatStopAnsweringLeaveTheTable) {
+  size_t a = AddNode();
+  DhtOptions o;
+  o.bootstrap = {SimulatedSwarm::EndpointOf(a).ToString()};
+  o.contact_ping_ms = 3000;
+  size_t b = AddNode(o);
+  swarm_.network().RunFor(1000);
+  ASSERT_EQ(swarm_.node(b).Snapshot().contacts.size(), 1u);
+  swarm_.Kill(a);
+  // Liveness pings every contact_ping_ms; two failed requests (each with a resend) remove it.
+  swarm_.network().RunFor(15000);
+  EXPECT_TRUE(swarm_.node(b).Snapshot().contacts.empty());
+  EXPECT_GE(swarm_.node(b).Snapshot().counters.rpc_timeouts, 2u);
+}
+
+TEST_F(DhtNodeTest, StoppedNodeFailsOperationsWithUnavailable) {
+  size_t a = AddNode();
+  swarm_.node(a).Stop();
+  auto got = swarm_.node(a).Get("model:x");
+  EXPECT_EQ(got.get().status().code(), Status::Code::kUnavailable);
+  auto put = swarm_.node(a).Publish("model:x", swarm_.NodeRecord(a));
+  EXPECT_EQ(put.get().status().message(), "DHT node is not running");
+}
+
+}  // namespace
+}  // namespace llamanet::dht
