@@ -64,7 +64,10 @@ void Traversal::AdvanceOnce() {
       window_answered = false;
       if (c.state == State::kNew && in_flight_ + to_ask.size() < alpha_) to_ask.push_back(c.contact.id);
     }
-    if (window_answered && (live >= k_ || soft_timed_out_ == 0) && !HasExtraWork()) {
+    // In a swarm smaller than k every known node is in the window: once one of them has
+    // answered, a silent one (likely dead) must not hold the lookup for its full timeout.
+    bool silent_may_matter = live < k_ && soft_timed_out_ > 0 && stats_.responded == 0;
+    if (window_answered && !silent_may_matter && !HasExtraWork()) {
       done_ = true;
     } else {
       for (const auto& id : to_ask) {

@@ -6,8 +6,9 @@
 // Dead contacts never stall a lookup: when a query passes its soft timeout (RpcManager) it
 // stops counting against alpha, another candidate is asked, and the silent contact no longer
 // counts among the k closest that must answer, yet a late reply is still used. The lookup ends
-// (early stop) when the k closest candidates that are not failed or silent have all answered,
-// or when a subclass says it is satisfied.
+// (early stop) when the k closest candidates that are not failed or silent have all answered
+// (in a swarm smaller than k: and at least one node answered), or when a subclass says it is
+// satisfied.
 //
 // Lifetime: create with std::make_shared and call Start(); the pending RPC callbacks keep the
 // traversal alive until it completes. Single-threaded: runs on the node's loop.

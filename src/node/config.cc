@@ -93,6 +93,12 @@ const std::vector<OptionSpec>& Specs() {
        [](NodeConfig& c, const std::string&, int64_t n) { c.max_queue = static_cast<int32_t>(n); }},
       {"--api-key", "LLAMANET_API_KEY", Kind::kString, "require 'Authorization: Bearer KEY' on API routes", 0, 0,
        [](NodeConfig& c, const std::string& v, int64_t) { c.api_key = v; }},
+      {"--key-file", "LLAMANET_KEY_FILE", Kind::kString, "the node's Ed25519 key, made on first start (default ~/.local/state/llamanet/node-DHT_PORT.key)", 0, 0,
+       [](NodeConfig& c, const std::string& v, int64_t) { c.key_file = v; }},
+      {"--swarm-secret", "LLAMANET_SWARM_SECRET", Kind::kString, "a private swarm: only nodes with this secret can talk to it", 0, 0,
+       [](NodeConfig& c, const std::string& v, int64_t) { c.swarm_secret = v; }},
+      {"--require-signed", "LLAMANET_REQUIRE_SIGNED", Kind::kBool, "refuse unsigned node records (Python nodes sign none)", 0, 0,
+       [](NodeConfig& c, const std::string&, int64_t n) { c.require_signed = n != 0; }},
       {"--verbose", "LLAMANET_VERBOSE", Kind::kBool, "log more (debug lines, llama.cpp's own log)", 0, 0,
        [](NodeConfig& c, const std::string&, int64_t n) { c.verbose = n != 0; }},
   };

@@ -22,6 +22,15 @@ int HttpStatusFor(const Status& status) {
   return 500;
 }
 
+int OpenAiHttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kMalformed: return 400;
+    case Status::Code::kUnavailable: return 429;
+    case Status::Code::kCancelled: return 503;
+    default: return HttpStatusFor(status);
+  }
+}
+
 void SetNativeError(httplib::Response& res, int http_status, const std::string& message) {
   res.status = http_status;
   res.set_content(nlohmann::json{{"detail", message}}.dump(), "application/json");

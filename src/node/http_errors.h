@@ -17,6 +17,10 @@ int HttpStatusFor(const Status& status);
 
 void SetNativeError(httplib::Response& res, int http_status, const std::string& message);
 
+// The same for OpenAI's routes: 400 for every bad input (kMalformed too), 404, 413, 429 for a
+// full queue (kUnavailable), 503 when cancelled by a shutdown, 504 timeout, 500 else.
+int OpenAiHttpStatusFor(const Status& status);
+
 // OpenAI's error shape; `type` and `code` follow OpenAI's names for the HTTP status unless given.
 std::string OpenAiErrorJson(int http_status, const std::string& message, const std::string& param = "",
                             const std::string& code = "");

@@ -35,6 +35,7 @@ HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options))
   server_.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
 
   server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!options_.node_id.empty()) res.set_header("X-LlamaNet-Node", options_.node_id);
     if (options_.api_key.empty() || !NeedsKey(req.path) || Authorized(req)) return httplib::Server::HandlerResponse::Unhandled;
     const char* msg = "missing or wrong API key: send 'Authorization: Bearer <key>'";
     if (IsOpenAiPath(req.path)) {
@@ -72,6 +73,33 @@ HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options))
       SetNativeError(res, 500, what);
     }
   });
+}
+
+void HttpServer::Get(const std::string& pattern, httplib::Server::Handler handler) {
+  routes_.push_back({"GET", pattern, std::regex(pattern)});
+  server_.Get(pattern, std::move(handler));
+}
+
+void HttpServer::Post(const std::string& pattern, httplib::Server::Handler handler) {
+  routes_.push_back({"POST", pattern, std::regex(pattern)});
+  server_.Post(pattern, std::move(handler));
+}
+
+void HttpServer::SetRequestObserver(RequestObserver observer) {
+  // httplib calls its logger once per answered request, after the body (a stream's too).
+  server_.set_logger([this, observer = std::move(observer)](const httplib::Request& req, const httplib::Response& res) {
+    observer(RouteOf(req), req, res);
+  });
+}
+
+const std::string& HttpServer::RouteOf(const httplib::Request& req) const {
+  static const std::string kNone;
+  // httplib answers HEAD with the GET handler.
+  const std::string method = req.method == "HEAD" ? "GET" : req.method;
+  for (const Route& r : routes_) {
+    if (r.method == method && std::regex_match(req.path, r.regex)) return r.pattern;
+  }
+  return kNone;
 }
 
 bool HttpServer::Authorized(const httplib::Request& req) const {

@@ -9,7 +9,8 @@
 #include "core/log.h"
 #include "node/http_errors.h"
 #include "node/json_fields.h"
-#include "node/sse_writer.h"
+#include "node/stream_pump.h"
+#include "node/swarm.h"
 #include "node/system_info.h"
 
 namespace llamanet::node {
@@ -22,7 +23,6 @@ using engine::GenerationStream;
 
 constexpr size_t kMaxStops = 16;
 constexpr size_t kMaxStopBytes = 256;
-constexpr auto kPollInterval = std::chrono::milliseconds(200);
 
 double EpochSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -67,6 +67,11 @@ std::shared_ptr<GenerationStream> Submit(NodeContext& node, GenerationRequest re
   return std::move(stream).value();
 }
 
+bool Failed(const GenerationEvent& ev) {
+  return ev.done && (ev.result.finish_reason == engine::FinishReason::kError ||
+                     ev.result.finish_reason == engine::FinishReason::kCancelled);
+}
+
 void HandleGenerate(NodeContext& node, const httplib::Request& req, httplib::Response& res) {
   Result<GenerationRequest> request = ParseGenerate(req.body, node.engine->Model().n_ctx);
   if (!request.ok()) return SetNativeError(res, HttpStatusFor(request.status()), request.status().message());
@@ -75,11 +80,8 @@ void HandleGenerate(NodeContext& node, const httplib::Request& req, httplib::Res
   res.set_header("X-Request-Id", id);
   std::shared_ptr<GenerationStream> stream = Submit(node, std::move(request).value(), res);
   if (!stream) return;
-  GenerationEvent all = stream->Collect();
-  if (all.result.finish_reason == engine::FinishReason::kError ||
-      all.result.finish_reason == engine::FinishReason::kCancelled) {
-    return SetNativeError(res, HttpStatusFor(all.result.error), all.result.error.message());
-  }
+  GenerationEvent all = GenerationGroup({stream}, node.metrics).Collect().front();
+  if (Failed(all)) return SetNativeError(res, HttpStatusFor(all.result.error), all.result.error.message());
   json out = {{"text", all.text},
               {"tokens_generated", all.result.completion_tokens},
               {"generation_time", all.result.generation_seconds},
@@ -89,50 +91,43 @@ void HandleGenerate(NodeContext& node, const httplib::Request& req, httplib::Res
   res.set_content(out.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
+// The native events: {text, accumulated_text, tokens_generated, generation_time, finished,
+// node_id}; a failure is {error, finished:true}.
+class NativeRenderer final : public SseRenderer {
+ public:
+  explicit NativeRenderer(std::string node_id) : node_id_(std::move(node_id)) {}
+
+  bool Event(size_t, const GenerationEvent& ev, SseWriter& sse) override {
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    bool failed = Failed(ev);
+    if (!ev.text.empty() || (ev.done && !failed)) {
+      accumulated_ += ev.text;
+      json data = {{"text", ev.text},         {"accumulated_text", accumulated_},
+                   {"tokens_generated", ev.tokens_generated}, {"generation_time", elapsed},
+                   {"finished", ev.done && !failed},          {"node_id", node_id_}};
+      if (ev.done) data["finish_reason"] = engine::FinishReasonName(ev.result.finish_reason);
+      sse.Event(data.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+    if (failed) sse.Event(json{{"error", ev.result.error.message()}, {"finished", true}}.dump());
+    return !failed;
+  }
+
+ private:
+  const std::string node_id_;
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::string accumulated_;
+};
+
 void HandleGenerateStream(NodeContext& node, const httplib::Request& req, httplib::Response& res) {
   Result<GenerationRequest> request = ParseGenerate(req.body, node.engine->Model().n_ctx);
   if (!request.ok()) return SetNativeError(res, HttpStatusFor(request.status()), request.status().message());
   std::string id = node.NewRequestId();
   request->request_id = id;
   res.set_header("X-Request-Id", id);
-  res.set_header("Cache-Control", "no-cache");
   std::shared_ptr<GenerationStream> stream = Submit(node, std::move(request).value(), res);
   if (!stream) return;
-  auto start = std::chrono::steady_clock::now();
-  std::string node_id = node.node_id;
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [stream, start, node_id, accumulated = std::string()](size_t, httplib::DataSink& sink) mutable {
-        SseWriter sse(sink);
-        while (true) {
-          std::optional<GenerationEvent> ev = stream->Next(kPollInterval);
-          if (!ev) {
-            if (!sse.Writable()) break;
-            continue;
-          }
-          double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-          bool failed = ev->done && (ev->result.finish_reason == engine::FinishReason::kError ||
-                                     ev->result.finish_reason == engine::FinishReason::kCancelled);
-          if (!ev->text.empty() || (ev->done && !failed)) {
-            accumulated += ev->text;
-            json data = {{"text", ev->text},         {"accumulated_text", accumulated},
-                         {"tokens_generated", ev->tokens_generated}, {"generation_time", elapsed},
-                         {"finished", ev->done && !failed},          {"node_id", node_id}};
-            if (ev->done) data["finish_reason"] = engine::FinishReasonName(ev->result.finish_reason);
-            if (!sse.Event(data.dump(-1, ' ', false, json::error_handler_t::replace))) break;
-          }
-          if (failed) {
-            sse.Event(json{{"error", ev->result.error.message()}, {"finished", true}}.dump());
-          }
-          if (ev->done) {
-            sse.Done();
-            return true;
-          }
-        }
-        stream->Cancel();  // the client went away: free the slot at the next step
-        return false;
-      },
-      [stream](bool) { stream->Cancel(); });
+  ServeEventStream(res, std::make_shared<GenerationGroup>(std::vector{stream}, node.metrics),
+                   std::make_shared<NativeRenderer>(node.node_id));
 }
 
 json StatusJson(const NodeContext& node) {
@@ -164,32 +159,38 @@ json InfoJson(const NodeContext& node) {
             {"ram", {{"total", sys.ram_total}, {"available", sys.ram_available}}},
             {"gpu", sys.gpus.empty() ? json(nullptr) : json(sys.gpus)},
             {"platform", sys.platform}}},
-          {"dht_port", node.config.dht_port},
+          {"dht_port", node.swarm ? json(node.swarm->dht().local_endpoint().port) : json(node.config.dht_port)},
           {"openai_compatible", true},
           {"endpoints",
-           {{"llamanet", {"/generate", "/generate/stream", "/status", "/info", "/health"}},
+           {{"llamanet", {"/generate", "/generate/stream", "/status", "/info", "/health", "/nodes", "/dht/status"}},
             {"openai", {"/v1/models", "/v1/completions", "/v1/chat/completions"}}}}};
 }
 
 json HealthJson(const NodeContext& node) {
   bool running = node.running;
+  std::optional<double> beat = node.swarm ? node.swarm->LastHeartbeat() : std::nullopt;
+  double now = EpochSeconds();
   return {{"healthy", running},
           {"running", running},
-          {"last_heartbeat", nullptr},
-          {"time_since_last_heartbeat", nullptr},
+          {"last_heartbeat", beat ? json(*beat) : json(nullptr)},
+          {"time_since_last_heartbeat", beat ? json(now - *beat) : json(nullptr)},
           {"heartbeat_interval", node.config.heartbeat_interval},
           {"llm_loaded", node.engine != nullptr},
-          {"dht_running", false},
-          {"timestamp", EpochSeconds()},
+          {"dht_running", node.swarm != nullptr && node.swarm->dht_running()},
+          {"timestamp", now},
           {"openai_compatible", true}};
 }
 
 }  // namespace
 
-void RegisterNativeApi(httplib::Server& server, NodeContext& node) {
-  server.Post("/generate", [&node](const httplib::Request& req, httplib::Response& res) { HandleGenerate(node, req, res); });
+void RegisterNativeApi(HttpServer& server, NodeContext& node) {
+  server.Post("/generate", RoutedHandler(
+                               node, [&node](const httplib::Request& req, httplib::Response& res) { HandleGenerate(node, req, res); },
+                               false));
   server.Post("/generate/stream",
-              [&node](const httplib::Request& req, httplib::Response& res) { HandleGenerateStream(node, req, res); });
+              RoutedHandler(
+                  node, [&node](const httplib::Request& req, httplib::Response& res) { HandleGenerateStream(node, req, res); },
+                  false));
   server.Get("/status", [&node](const httplib::Request&, httplib::Response& res) {
     res.set_content(StatusJson(node).dump(), "application/json");
   });

@@ -2,12 +2,11 @@
 // POST /generate, POST /generate/stream, GET /status, /info, /health.
 #pragma once
 
-#include <httplib.h>
-
+#include "node/http_server.h"
 #include "node/node_context.h"
 
 namespace llamanet::node {
 
-void RegisterNativeApi(httplib::Server& server, NodeContext& node);
+void RegisterNativeApi(HttpServer& server, NodeContext& node);
 
 }  // namespace llamanet::node

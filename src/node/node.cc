@@ -1,45 +1,33 @@
 #include "node/node.h"
 
-#include <openssl/sha.h>
-#include <unistd.h>
-
 #include <thread>
 
 #include "core/log.h"
 #include "engine/llama_engine.h"
 #include "node/native_api.h"
+#include "node/openai_api.h"
+#include "node/swarm_api.h"
+#include "webui/webui_routes.h"
 
 namespace llamanet::node {
 namespace {
 
 constexpr int32_t kWorkerHeadroom = 16;  // status, health, UI and other short requests
+constexpr auto kWithdrawTimeout = std::chrono::milliseconds(1500);
 
-HttpServerOptions ServerOptions(const NodeConfig& config) {
+HttpServerOptions ServerOptions(const NodeConfig& config, const std::string& node_id) {
   HttpServerOptions o;
   o.host = config.host;
   o.port = config.port;
-  // Every stream, running or queued, holds a worker for its whole life.
-  o.workers = config.parallel + config.max_queue + kWorkerHeadroom;
+  // Every stream, running or queued, holds a worker for its whole life; so does every request
+  // this node forwards.
+  o.workers = 2 * (config.parallel + config.max_queue) + kWorkerHeadroom;
   o.api_key = config.api_key;
+  o.node_id = node_id;
   return o;
 }
 
 }  // namespace
-
-std::string DefaultNodeId(const NodeConfig& config) {
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  std::string seed = std::string(host) + ":" + std::to_string(config.port) + ":" + std::to_string(config.dht_port);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(seed.data()), seed.size(), digest);
-  static const char* kHex = "0123456789abcdef";
-  std::string id = "node-";
-  for (int i = 0; i < 6; ++i) {
-    id += kHex[digest[i] >> 4];
-    id += kHex[digest[i] & 15];
-  }
-  return id;
-}
 
 Result<std::unique_ptr<Node>> Node::Create(const NodeConfig& config) { return Build(config, nullptr); }
 
@@ -48,11 +36,17 @@ Result<std::unique_ptr<Node>> Node::CreateWithEngine(const NodeConfig& config, s
 }
 
 Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_ptr<engine::Engine> engine) {
+  Result<dht::IdentityKey> key = Swarm::LoadKey(config);
+  if (!key.ok()) return key.status();
   std::unique_ptr<Node> node(new Node());
   node->context_.config = config;
-  node->context_.node_id = config.node_id.empty() ? DefaultNodeId(config) : config.node_id;
-  node->http_ = std::make_unique<HttpServer>(ServerOptions(config));
+  node->context_.node_id = config.node_id.empty() ? Swarm::NodeIdFromKey(*key) : config.node_id;
+  node->http_ = std::make_unique<HttpServer>(ServerOptions(config, node->context_.node_id));
   if (Status s = node->http_->Bind(); !s.ok()) return s;
+  Result<std::unique_ptr<Swarm>> swarm = Swarm::Create(config, node->context_.node_id, std::move(key).value());
+  if (!swarm.ok()) return swarm.status();
+  node->swarm_ = std::move(swarm).value();
+  node->context_.swarm = node->swarm_.get();
   if (!engine) {
     engine::LlamaEngineOptions eo;
     eo.model_path = config.model_path;
@@ -68,7 +62,22 @@ Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_
   }
   node->engine_ = std::move(engine);
   node->context_.engine = node->engine_.get();
-  RegisterNativeApi(node->http_->routes(), node->context_);
+  node->metrics_ = std::make_unique<NodeMetrics>(*node->engine_);
+  node->context_.metrics = node->metrics_.get();
+
+  HttpServer& http = *node->http_;
+  RegisterNativeApi(http, node->context_);
+  RegisterOpenAiApi(http, node->context_);
+  RegisterSwarmApi(http, node->swarm_->view(), node->swarm_->dht());
+  webui::RegisterWebUi(http);
+  NodeMetrics* metrics = node->metrics_.get();
+  http.Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics->Render(), kPrometheusContentType);
+  });
+  http.SetRequestObserver([metrics](const std::string& route, const httplib::Request&, const httplib::Response& res) {
+    metrics->ObserveRequest(route, res.status);
+  });
+  if (Status s = node->swarm_->Start(node->context_, node->http_->port()); !s.ok()) return s;
   return node;
 }
 
@@ -84,6 +93,8 @@ void Node::Run() {
 
 void Node::Shutdown(std::chrono::milliseconds grace) {
   if (context_.running.exchange(false)) {
+    // Leave the swarm first, so that peers stop sending work here while it drains.
+    swarm_->Leave(kWithdrawTimeout);
     LN_INFO << "shutting down: letting requests in flight finish for up to " << grace.count() << " ms";
     auto deadline = std::chrono::steady_clock::now() + grace;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -92,6 +103,7 @@ void Node::Shutdown(std::chrono::milliseconds grace) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
+  swarm_->Leave(std::chrono::milliseconds(0));
   engine_->Shutdown();
   http_->Stop();
 }

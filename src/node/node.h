@@ -8,14 +8,17 @@
 #include "engine/engine.h"
 #include "node/config.h"
 #include "node/http_server.h"
+#include "node/metrics.h"
 #include "node/node_context.h"
+#include "node/swarm.h"
 
 namespace llamanet::node {
 
 class Node {
  public:
-  // Binds the HTTP port first (a taken port fails fast, before the model loads), then loads
-  // the model. Errors: kUnavailable (port taken), kNotFound (model file), kInvalidArgument.
+  // Loads the identity key, binds the HTTP and DHT ports (a taken port fails fast, before the
+  // model loads), loads the model, then joins the swarm. Errors: kUnavailable (a port taken),
+  // kNotFound (model file), kInvalidArgument, kIoError (key file).
   static Result<std::unique_ptr<Node>> Create(const NodeConfig& config);
   // For tests: a node around an engine made elsewhere (a fake, or a shared real one).
   static Result<std::unique_ptr<Node>> CreateWithEngine(const NodeConfig& config, std::shared_ptr<engine::Engine> engine);
@@ -36,10 +39,10 @@ class Node {
 
   NodeContext context_;
   std::shared_ptr<engine::Engine> engine_;
+  std::unique_ptr<NodeMetrics> metrics_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<Swarm> swarm_;
 };
 
-// The id a node uses when --node-id is not given.
-std::string DefaultNodeId(const NodeConfig& config);
 
 }  // namespace llamanet::node

@@ -8,13 +8,18 @@
 
 #include "engine/engine.h"
 #include "node/config.h"
+#include "node/metrics.h"
 
 namespace llamanet::node {
+
+class Swarm;
 
 struct NodeContext {
   NodeConfig config;
   std::string node_id;
   engine::Engine* engine = nullptr;
+  NodeMetrics* metrics = nullptr;  // owned by the Node
+  Swarm* swarm = nullptr;          // owned by the Node; null in tests without a swarm
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<bool> running{true};  // false once shutdown began: new work is refused
   std::atomic<uint64_t> next_request{1};

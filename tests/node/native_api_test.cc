@@ -1,6 +1,7 @@
 // The native routes of PROTOCOL.md section 2 on a real node serving the tiny model.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <nlohmann/json.hpp>
 
@@ -161,22 +162,20 @@ TEST_F(NativeApiTest, OversizedBodyAndUnknownRouteAnswerInJson) {
 
 TEST(NativeApiQueueTest, FullQueueIs503WithRetryAfter) {
   TestNode node({}, /*slots=*/1, /*max_queue=*/0, /*n_ctx=*/4096);
-  // Hold the only slot with a long stream on another connection.
+  // Hold the only slot with a long stream on another connection, then let it go.
   httplib::Client holder("127.0.0.1", node.port());
   std::promise<void> started;
-  bool signalled = false;
+  std::atomic<bool> signalled{false}, release{false};
   auto holding = std::async(std::launch::async, [&] {
     return PostStreaming(holder, "/generate/stream", R"({"prompt":"hold","max_tokens":4000,"temperature":0})",
                          [&](const char*, size_t) {
-                         if (!signalled) {
-                           signalled = true;
-                           started.set_value();
-                         }
-                         return true;
-                       });
+                           if (!signalled.exchange(true)) started.set_value();
+                           return !release.load();
+                         });
   });
   started.get_future().wait();
   auto r = node.client().Post("/generate", R"({"prompt":"x","max_tokens":2})", "application/json");
+  release = true;
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(r->get_header_value("Retry-After"), "1");
@@ -227,6 +226,8 @@ TEST(NodeBindTest, ATakenPortIsAnError) {
   config.model_path = LLAMANET_TINY_MODEL;
   config.host = "127.0.0.1";
   config.port = first.port();
+  config.dht_port = 0;
+  config.key_file = ::testing::TempDir() + "/bind-test.key";
   Result<std::unique_ptr<Node>> second = Node::Create(config);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), Status::Code::kUnavailable);

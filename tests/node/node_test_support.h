@@ -3,6 +3,7 @@
 
 #include <httplib.h>
 
+#include <filesystem>
 #include <memory>
 #include <thread>
 
@@ -37,6 +38,11 @@ class TestNode {
     config.node_id = config.node_id.empty() ? "test-node" : config.node_id;
     config.parallel = slots;
     config.max_queue = max_queue;
+    // A key of its own in a fresh folder: tests never touch the user's state directory.
+    char key_dir[] = "/tmp/llamanet-test-XXXXXX";
+    if (mkdtemp(key_dir) == nullptr) throw std::runtime_error("mkdtemp failed");
+    key_dir_ = key_dir;
+    config.key_file = key_dir_ + "/node.key";
     engine::LlamaEngineOptions eo;
     eo.model_path = config.model_path;
     eo.n_slots = slots;
@@ -58,12 +64,15 @@ class TestNode {
   ~TestNode() {
     node_->Shutdown(std::chrono::milliseconds(0));
     thread_.join();
+    std::error_code ec;
+    std::filesystem::remove_all(key_dir_, ec);
   }
   httplib::Client& client() { return *client_; }
   Node& node() { return *node_; }
   int32_t port() const { return node_->port(); }
 
  private:
+  std::string key_dir_;
   std::unique_ptr<Node> node_;
   std::thread thread_;
   std::unique_ptr<httplib::Client> client_;

@@ -1,0 +1,244 @@
+#include "node/swarm.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <openssl/evp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "dht/node_id.h"
+#include "node/http_errors.h"
+
+namespace llamanet::node {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+std::string Sha256OfFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &len);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+bool IsWildcard(const std::string& host) { return host == "0.0.0.0" || host == "::" || host.empty(); }
+
+// The local address the kernel would use to reach `host:port`: the one peers on that network
+// can reach us at. Connecting a UDP socket sends nothing.
+std::string LocalAddressToward(const std::string& host_port) {
+  size_t colon = host_port.rfind(':');
+  if (colon == std::string::npos) return "";
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host_port.substr(0, colon).c_str(), host_port.substr(colon + 1).c_str(), &hints, &res) != 0) return "";
+  std::string out;
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) == 0) {
+    sockaddr_in local{};
+    socklen_t len = sizeof local;
+    char text[INET_ADDRSTRLEN] = {};
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0 &&
+        inet_ntop(AF_INET, &local.sin_addr, text, sizeof text) != nullptr) {
+      out = text;
+    }
+  }
+  if (fd >= 0) close(fd);
+  freeaddrinfo(res);
+  return out;
+}
+
+// What peers should dial: --public-host; else a specific bind address; else the address that
+// routes toward the bootstrap nodes; else loopback (a swarm on one machine), with a warning.
+std::string AdvertisedHost(const NodeConfig& c) {
+  if (!c.public_host.empty()) return c.public_host;
+  if (!IsWildcard(c.host)) return c.host;
+  for (const std::string& b : c.bootstrap_nodes) {
+    std::string local = LocalAddressToward(b);
+    if (!local.empty() && local != "0.0.0.0") return local;
+  }
+  LN_WARN << "advertising 127.0.0.1: set --public-host for peers on other machines";
+  return "127.0.0.1";
+}
+
+// Just the "model" field of a request body; empty when absent or unreadable (the route's own
+// parser then reports what is wrong with the body).
+std::string ModelOf(const std::string& body) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object()) return "";
+  auto it = j.find("model");
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::string DefaultKeyPath(const NodeConfig& c) {
+  const char* state = std::getenv("XDG_STATE_HOME");
+  const char* home = std::getenv("HOME");
+  std::filesystem::path dir = state && *state ? std::filesystem::path(state) / "llamanet"
+                              : home && *home ? std::filesystem::path(home) / ".local/state/llamanet"
+                                              : std::filesystem::path(".llamanet");
+  return (dir / ("node-" + std::to_string(c.dht_port) + ".key")).string();
+}
+
+}  // namespace
+
+std::string Swarm::NodeIdFromKey(const dht::IdentityKey& key) { return key.public_key_hex().substr(0, 16); }
+
+Result<dht::IdentityKey> Swarm::LoadKey(const NodeConfig& config) {
+  std::string path = config.key_file.empty() ? DefaultKeyPath(config) : config.key_file;
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return Status::IoError("cannot create " + parent.string() + ": " + ec.message());
+  }
+  return dht::IdentityKey::LoadOrCreate(path);
+}
+
+Result<std::unique_ptr<Swarm>> Swarm::Create(const NodeConfig& config, const std::string& node_id,
+                                             dht::IdentityKey key) {
+  std::unique_ptr<Swarm> s(new Swarm());
+  s->config_ = config;
+  s->node_id_ = node_id;
+  s->key_ = std::move(key);
+  dht::DhtOptions o;
+  o.bind_host = IsWildcard(config.host) ? "0.0.0.0" : config.host;
+  o.bind_port = static_cast<uint16_t>(config.dht_port);
+  o.node_id = dht::NodeId::Sha1(node_id).ToHex();
+  o.record_ttl_s = 3.0 * config.heartbeat_interval;
+  o.swarm_secret = config.swarm_secret;
+  o.require_signed = config.require_signed;
+  o.bootstrap = config.bootstrap_nodes;
+  Result<std::unique_ptr<dht::DhtNode>> dht = dht::DhtNode::Create(o);
+  if (!dht.ok()) {
+    if (dht.status().code() == Status::Code::kIoError) {
+      return Status::Unavailable("DHT port " + o.bind_host + ":" + std::to_string(config.dht_port) +
+                                 " cannot be bound: " + dht.status().message());
+    }
+    return dht.status();
+  }
+  s->dht_ = std::move(dht).value();
+  s->public_host_ = AdvertisedHost(config);
+  auto heartbeat = std::chrono::seconds(config.heartbeat_interval);
+  // The view refreshes several times per heartbeat so that a withdrawn node is gone from it
+  // within one heartbeat.
+  auto refresh = std::max(std::chrono::milliseconds(250),
+                          std::chrono::duration_cast<std::chrono::milliseconds>(heartbeat) / 4);
+  s->view_ = std::make_unique<SwarmView>(*s->dht_, [raw = s.get()] { return raw->SelfRecord(); }, refresh, 3 * heartbeat);
+  s->publisher_ = std::make_unique<Publisher>(*s->dht_, s->key_, [raw = s.get()] { return raw->SelfRecord(); }, heartbeat);
+  ProxyOptions po;
+  po.self_node_id = node_id;
+  s->proxy_ = std::make_unique<Proxy>(po, s->router_);
+  return s;
+}
+
+Swarm::~Swarm() { Leave(std::chrono::milliseconds(0)); }
+
+Status Swarm::Start(NodeContext& node, int32_t http_port) {
+  node_ = &node;
+  http_port_ = http_port;
+  hasher_ = std::thread([this, path = config_.model_path] {
+    *model_sha256_ = Sha256OfFile(path);
+    hashed_ = true;
+  });
+  if (Status s = dht_->Start(); !s.ok()) return s;
+  publisher_->Start();
+  view_->Start();
+  started_ = true;
+  LN_INFO << "joined the DHT on UDP " << dht_->local_endpoint().ToString() << " as " << node_id_ << ", advertising "
+          << public_host_ << ":" << http_port_
+          << (config_.bootstrap_nodes.empty() ? " (first node: no bootstrap)" : "");
+  return Status::Ok();
+}
+
+void Swarm::Leave(std::chrono::milliseconds timeout) {
+  if (left_.exchange(true)) return;
+  if (publisher_) publisher_->Withdraw(timeout);
+  if (view_) view_->Stop();
+  if (dht_) dht_->Stop();
+  if (hasher_.joinable()) hasher_.join();
+}
+
+PeerRecord Swarm::SelfRecord() const {
+  PeerRecord r;
+  r.node_id = node_id_;
+  r.ip = public_host_;
+  r.port = http_port_;
+  r.dht_port = dht_->local_endpoint().port;
+  r.last_seen = EpochNow();
+  r.version = kVersion;
+  if (hashed_) r.model_sha256 = *model_sha256_;
+  if (node_) {
+    engine::ModelInfo m = node_->engine->Model();
+    engine::EngineMetrics e = node_->engine->Metrics();
+    r.model = m.name;
+    r.n_ctx = m.n_ctx;
+    r.uptime = node_->UptimeSeconds();
+    r.slots = e.slots_total;
+    r.queue = e.queue_length;
+    r.free_slots = node_->running ? std::max(0, e.slots_total - e.slots_busy - e.queue_length) : 0;
+    r.load = e.slots_total > 0 ? static_cast<double>(e.slots_busy) / e.slots_total : 0;
+    r.tps = e.request_tokens_per_second;
+  }
+  return r;
+}
+
+httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool openai_errors) {
+  return [this, local = std::move(local), openai_errors](const httplib::Request& req, httplib::Response& res) {
+    std::string model = ModelOf(req.body);
+    PeerRecord self = SelfRecord();
+    LocalState here{node_id_, self.model, self.free_slots};
+    RouteDecision d = router_.Decide(model, req.has_header(kForwardedHeader), here, view_->Nodes());
+    auto fail = [&](int status, const std::string& msg, const std::string& code) {
+      if (openai_errors) {
+        SetOpenAiError(res, status, msg, "model", code);
+      } else {
+        SetNativeError(res, status, msg);
+      }
+    };
+    switch (d.kind) {
+      case RouteDecision::Kind::kLocal:
+        return local(req, res);
+      case RouteDecision::Kind::kNotFound:
+        return fail(404, "no node in the swarm serves the model '" + model + "'", "model_not_found");
+      case RouteDecision::Kind::kForward:
+        if (proxy_->Forward(req, res, d.peers)) return;
+        view_->RefreshSoon();
+        if (d.local_fallback) return local(req, res);
+        return fail(503, "every node serving '" + model + "' failed; try again", "");
+    }
+  };
+}
+
+httplib::Server::Handler RoutedHandler(NodeContext& node, httplib::Server::Handler local, bool openai_errors) {
+  return node.swarm ? node.swarm->Routed(std::move(local), openai_errors) : local;
+}
+
+std::vector<std::string> SwarmModels(const NodeContext& node) {
+  if (node.swarm) return node.swarm->view().Models();
+  return {node.engine->Model().name};
+}
+
+}  // namespace llamanet::node

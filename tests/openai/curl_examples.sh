@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The curl examples of the README, run as they are written against a live node. By hand:
+#   LLAMANET_BASE_URL=http://localhost:8000 tests/openai/curl_examples.sh
+# CTest runs it through with_node.sh; each example's answer is checked.
+set -euo pipefail
+command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
+BASE=${LLAMANET_BASE_URL:-http://localhost:8000}
+
+check() {  # check WHAT PATTERN TEXT: the example's answer must contain PATTERN
+  if ! grep -q -- "$2" <<<"$3"; then
+    echo "FAIL: $1: no '$2' in: $3" >&2
+    exit 1
+  fi
+  echo "ok: $1"
+}
+
+# --- README: OpenAI-compatible API ---
+
+# The models this node serves
+models=$(curl -sS "$BASE/v1/models")
+check "models" '"object":"list"' "$models"
+
+# A completion
+completion=$(curl -sS "$BASE/v1/completions" -H 'Content-Type: application/json' -d '{
+  "model": "llamanet",
+  "prompt": "The capital of France is",
+  "max_tokens": 16,
+  "temperature": 0.7
+}')
+check "completion" '"object":"text_completion"' "$completion"
+check "completion usage" '"completion_tokens":' "$completion"
+
+# A chat completion (the model's own chat template applies)
+chat=$(curl -sS "$BASE/v1/chat/completions" -H 'Content-Type: application/json' -d '{
+  "model": "llamanet",
+  "messages": [
+    {"role": "system", "content": "You are a helpful assistant."},
+    {"role": "user", "content": "What is a DHT?"}
+  ],
+  "max_tokens": 32
+}')
+check "chat" '"role":"assistant"' "$chat"
+
+# Streaming: Server-Sent Events, ending with data: [DONE]
+stream=$(curl -sS -N "$BASE/v1/chat/completions" -H 'Content-Type: application/json' -d '{
+  "messages": [{"role": "user", "content": "Count to five"}],
+  "max_tokens": 24,
+  "stream": true,
+  "stream_options": {"include_usage": true}
+}')
+check "stream chunks" '"object":"chat.completion.chunk"' "$stream"
+check "stream end" 'data: \[DONE\]' "$stream"
+
+# Errors come in OpenAI's shape
+error=$(curl -sS "$BASE/v1/completions" -H 'Content-Type: application/json' -d '{"prompt": "x", "model": "gpt-4"}')
+check "error" '"code":"model_not_found"' "$error"
+
+# Prometheus metrics
+metrics=$(curl -sS "$BASE/metrics")
+check "metrics" 'llamanet_http_requests_total{route="/v1/completions",status="200"}' "$metrics"

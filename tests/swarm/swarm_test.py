@@ -1,0 +1,156 @@
+"""Swarm behaviour with real llamanet-node processes on 127.0.0.1 (issue: the swarm).
+
+Usage: swarm_test.py NODE_BIN MKMODEL_BIN TINY_MODEL [unittest args]
+Heartbeats are 1 s here, so "within 3 heartbeats" is 3 s plus the view's refresh.
+"""
+import json
+import sys
+import threading
+import time
+import unittest
+import urllib.request
+
+from swarm_harness import Harness, http, wait_until
+
+HEARTBEAT = 1
+
+
+def completion(node, model, max_tokens=8, stream=False, timeout=60):
+    return http("POST", node.url + "/v1/completions",
+                {"model": model, "prompt": "Hello", "max_tokens": max_tokens, "temperature": 0, "stream": stream},
+                timeout=timeout)
+
+
+def served_by(headers):
+    return headers.get("X-LlamaNet-Node") or headers.get("x-llamanet-node")
+
+
+class SwarmTest(unittest.TestCase):
+    def setUp(self):
+        self.h = Harness(*ARGS)
+        self.model_a = self.h.model("model-a", 11)
+        self.model_b = self.h.model("model-b", 22)
+
+    def tearDown(self):
+        self.h.close()
+
+    def three_nodes(self, second_b=False):
+        boot = self.h.node("n1", self.model_a).start()
+        n2 = self.h.node("n2", self.model_b if second_b else self.model_a, bootstrap=[boot.dht_address]).start()
+        n3 = self.h.node("n3", self.model_b, bootstrap=[boot.dht_address]).start()
+        nodes = [boot, n2, n3]
+        everyone = {"n1", "n2", "n3"}
+        ok = wait_until(lambda: all(n.node_ids() == everyone for n in nodes), timeout=20)
+        self.assertTrue(ok, "nodes never saw each other: %s" % [sorted(n.node_ids()) for n in nodes])
+        return nodes
+
+    def test_any_node_answers_for_both_models(self):
+        nodes = self.three_nodes()
+        for entry in nodes:
+            status, _, body = http("GET", entry.url + "/v1/models")
+            self.assertEqual(status, 200)
+            self.assertEqual({m["id"] for m in body["data"]} >= {"model-a", "model-b"}, True, body)
+            for model, servers in (("model-a", {"n1", "n2"}), ("model-b", {"n3"})):
+                status, headers, body = completion(entry, model)
+                self.assertEqual(status, 200, body)
+                self.assertIn(served_by(headers), servers, "%s asked %s" % (model, entry.name))
+                self.assertEqual(body["model"], model)
+            # A model nobody serves.
+            status, _, body = completion(entry, "no-such-model")
+            self.assertEqual(status, 404)
+            self.assertEqual(body["error"]["code"], "model_not_found")
+        # Native routes too, through a node without the model.
+        status, headers, body = http("POST", nodes[0].url + "/generate",
+                                     {"prompt": "Hi", "max_tokens": 4, "model": "model-b"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["node_id"], "n3")
+
+    def test_nodes_started_in_any_order_find_each_other(self):
+        boot = self.h.node("n1", self.model_a)
+        # The joiners start first; their bootstrap node is not up yet and is retried.
+        n2 = self.h.node("n2", self.model_a, bootstrap=[boot.dht_address]).start()
+        n3 = self.h.node("n3", self.model_b, bootstrap=[boot.dht_address]).start()
+        time.sleep(1.5)
+        boot.start()
+        everyone = {"n1", "n2", "n3"}
+        ok = wait_until(lambda: all(n.node_ids() == everyone for n in (boot, n2, n3)), timeout=30)
+        self.assertTrue(ok, [sorted(n.node_ids()) for n in (boot, n2, n3)])
+
+    def test_kill9_loses_no_request_that_had_not_started_on_the_dead_node(self):
+        boot, n2, n3 = self.three_nodes(second_b=True)   # model-b on n2 and n3
+        results = []
+        lock = threading.Lock()
+
+        def one_request(i):
+            started = False
+            try:
+                req = urllib.request.Request(
+                    boot.url + "/v1/completions", method="POST",
+                    data=json.dumps({"model": "model-b", "prompt": "Burst %d" % i, "max_tokens": 24,
+                                     "temperature": 0, "stream": True}).encode(),
+                    headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(req, timeout=60) as r:
+                    node = r.headers.get("X-LlamaNet-Node")
+                    text = b""
+                    while True:
+                        chunk = r.read1(4096) if hasattr(r, "read1") else r.read(4096)
+                        if not chunk:
+                            break
+                        started = True
+                        text += chunk
+                    ok = r.status == 200 and b"data: [DONE]" in text
+                    with lock:
+                        results.append((ok, started, node))
+            except Exception as e:  # noqa: BLE001 - any failure is a result to judge
+                with lock:
+                    results.append((False, started, repr(e)))
+
+        threads = []
+        deadline = time.time() + 20
+        for i in range(40):
+            t = threading.Thread(target=one_request, args=(i,))
+            t.start()
+            threads.append(t)
+            if i == 15:
+                n2.kill9()
+                killed_at = time.time()
+            time.sleep(0.05)
+            if time.time() > deadline:
+                break
+        for t in threads:
+            t.join(timeout=90)
+        lost = [r for r in results if not r[0] and not r[1]]
+        self.assertEqual(lost, [], "requests lost before their first byte: %s" % lost)
+        self.assertGreaterEqual(len(results), 30)
+        gone = wait_until(lambda: "n2" not in boot.node_ids(), timeout=3 * HEARTBEAT + 2)
+        self.assertTrue(gone, "n2 still listed %.1f s after kill -9" % (time.time() - killed_at))
+        # And no more requests go to it.
+        for _ in range(6):
+            status, headers, _ = completion(boot, "model-b")
+            self.assertEqual(status, 200)
+            self.assertEqual(served_by(headers), "n3")
+
+    def test_graceful_stop_leaves_within_one_heartbeat_and_restart_replaces_the_record(self):
+        boot, n2, n3 = self.three_nodes()
+        self.assertEqual(n3.stop(), 0)
+        stopped_at = time.time()
+        gone = wait_until(lambda: "n3" not in boot.node_ids() and "n3" not in n2.node_ids(), timeout=HEARTBEAT + 1)
+        self.assertTrue(gone, "n3 still listed %.1f s after SIGTERM" % (time.time() - stopped_at))
+        status, _, body = completion(boot, "model-b")
+        self.assertEqual(status, 404, body)
+
+        n3.start()   # same node id and key file: the same identity
+        back = wait_until(lambda: "n3" in boot.node_ids(), timeout=10)
+        self.assertTrue(back)
+        status, _, body = http("GET", boot.url + "/nodes")
+        n3_records = [n for n in body["nodes"] if n["node_id"] == "n3"]
+        self.assertEqual(len(n3_records), 1)
+        self.assertLess(n3_records[0]["uptime"], 30)
+        status, headers, _ = completion(boot, "model-b")
+        self.assertEqual(status, 200)
+        self.assertEqual(served_by(headers), "n3")
+
+
+if __name__ == "__main__":
+    ARGS = sys.argv[1:4]
+    unittest.main(argv=[sys.argv[0]] + sys.argv[4:], verbosity=2)
