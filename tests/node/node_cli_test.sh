@@ -24,10 +24,11 @@ expect_exit2() {
 
 expect_exit2 "unknown flag" --model-path "$model" --bogus
 expect_exit2 "bad port" --model-path "$model" --port 99999
-expect_exit2 "missing model" --model-path "$tmp/none.gguf" --host 127.0.0.1 --port 0
-expect_exit2 "not a model" --model-path /etc/hostname --host 127.0.0.1 --port 0 --dht-port 0
+expect_exit2 "missing model" --model-path "$tmp/none.gguf" --host 127.0.0.1 --port 0 --dht-port 0 --key-file "$tmp/k.key"
+expect_exit2 "not a model" --model-path /etc/hostname --host 127.0.0.1 --port 0 --dht-port 0 --key-file "$tmp/k.key"
 
-"$node_bin" --model-path "$model" --host 127.0.0.1 --port 0 --dht-port 0 --node-id cli-test >"$tmp/log" 2>&1 &
+"$node_bin" --model-path "$model" --host 127.0.0.1 --port 0 --dht-port 0 --node-id cli-test --threads 1 \
+  --key-file "$tmp/node.key" >"$tmp/log" 2>&1 &
 pid=$!
 port=""
 for _ in $(seq 1 200); do

@@ -23,7 +23,7 @@ shift  # the --
 
 tmp=$(mktemp -d)
 log=$tmp/node.log
-"$node_bin" --model-path "$model" --host 127.0.0.1 --port 0 --dht-port 0 "${node_args[@]}" >"$log" 2>&1 &
+"$node_bin" --model-path "$model" --host 127.0.0.1 --port 0 --dht-port 0 --threads 1 --key-file "$tmp/node.key" "${node_args[@]}" >"$log" 2>&1 &
 pid=$!
 
 stop_node() {
