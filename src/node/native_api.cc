@@ -72,13 +72,22 @@ bool Failed(const GenerationEvent& ev) {
                      ev.result.finish_reason == engine::FinishReason::kCancelled);
 }
 
-void HandleGenerate(NodeContext& node, const httplib::Request& req, httplib::Response& res) {
+// Parses, names and submits a native request; on failure answers the error itself and
+// returns null.
+std::shared_ptr<GenerationStream> Accept(NodeContext& node, const httplib::Request& req, httplib::Response& res) {
   Result<GenerationRequest> request = ParseGenerate(req.body, node.engine->Model().n_ctx);
-  if (!request.ok()) return SetNativeError(res, HttpStatusFor(request.status()), request.status().message());
+  if (!request.ok()) {
+    SetNativeError(res, HttpStatusFor(request.status()), request.status().message());
+    return nullptr;
+  }
   std::string id = node.NewRequestId();
   request->request_id = id;
   res.set_header("X-Request-Id", id);
-  std::shared_ptr<GenerationStream> stream = Submit(node, std::move(request).value(), res);
+  return Submit(node, std::move(request).value(), res);
+}
+
+void HandleGenerate(NodeContext& node, const httplib::Request& req, httplib::Response& res) {
+  std::shared_ptr<GenerationStream> stream = Accept(node, req, res);
   if (!stream) return;
   GenerationEvent all = GenerationGroup({stream}, node.metrics).Collect().front();
   if (Failed(all)) return SetNativeError(res, HttpStatusFor(all.result.error), all.result.error.message());
@@ -119,12 +128,7 @@ class NativeRenderer final : public SseRenderer {
 };
 
 void HandleGenerateStream(NodeContext& node, const httplib::Request& req, httplib::Response& res) {
-  Result<GenerationRequest> request = ParseGenerate(req.body, node.engine->Model().n_ctx);
-  if (!request.ok()) return SetNativeError(res, HttpStatusFor(request.status()), request.status().message());
-  std::string id = node.NewRequestId();
-  request->request_id = id;
-  res.set_header("X-Request-Id", id);
-  std::shared_ptr<GenerationStream> stream = Submit(node, std::move(request).value(), res);
+  std::shared_ptr<GenerationStream> stream = Accept(node, req, res);
   if (!stream) return;
   ServeEventStream(res, std::make_shared<GenerationGroup>(std::vector{stream}, node.metrics),
                    std::make_shared<NativeRenderer>(node.node_id));

@@ -7,7 +7,7 @@
 // none. The chat view is saved at SCREENSHOT, the network view and a phone-width view beside
 // it (-network.png, -phone.png). $CHROMIUM_PATH overrides /usr/bin/chromium.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, beforeEach, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const baseUrl = (process.argv[2] || process.env.LLAMANET_BASE_URL || '').replace(/\/$/, '');
@@ -40,10 +40,103 @@ function assertNoConsoleErrors(allowed = kOptionalRoutes) {
 
 const lastAnswer = () => page.locator('.message-assistant').last();
 
-// Types `text`, sends it with Enter and waits for the whole answer. Returns how many times the
-// answer's body was re-rendered while streaming, its meta line and its error text.
-async function chat(text) {
+// The routes that stream an answer, and the settings every chat of this test uses. The node
+// starts generating before it starts the response, and its stream hands a slow reader all the
+// text so far in one event: a short answer from the tiny model (~1000 tokens/s) can be
+// complete before the first event is written, and then arrives as a single event. 256 tokens
+// take a good fraction of a second, far longer than the node needs to start the response.
+// Temperature 0 makes the answer the same each run.
+const kChatRoutes = /\/(v1\/chat\/completions|generate\/stream)$/;
+const kMaxTokens = 256;
+
+// Installed in the page once: wraps fetch() so that a successful answer stream is handed to
+// the page one SSE event at a time, and, while window.streamTap.armed, holds the stream right
+// after the first event that carries visible text until the test calls
+// window.streamTap.release(). The tiny model writes ~1000 tokens/s, so a whole answer often
+// arrives in one network read; holding it mid-answer is what lets the test see, without
+// depending on timing, whether the page shows text before the answer is complete. The node's
+// bytes go to the page unchanged; the tap only counts the events that carry text.
+function installStreamTap() {
+  const chatRoutes = /\/(v1\/chat\/completions|generate\/stream)$/;
+  const textOf = (data) => {
+    try {
+      const event = JSON.parse(data);
+      return event.choices?.[0]?.delta?.content ?? event.text ?? '';
+    } catch {
+      return '';
+    }
+  };
+  window.streamTap = { armed: false };
+  const realFetch = window.fetch.bind(window);
+  window.fetch = async (input, init) => {
+    const response = await realFetch(input, init);
+    const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+    if (!response.ok || !response.body || !chatRoutes.test(url.pathname)) return response;
+    const tap = window.streamTap;
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    const encoder = new TextEncoder();
+    const events = [];  // complete events (with their blank line) not yet handed on
+    let buffer = '';
+    let text = '';
+    let done = false;
+    const body = new ReadableStream({
+      async pull(controller) {
+        while (events.length === 0 && !done) {
+          const { value, done: end } = await reader.read();
+          if (end) {
+            done = true;
+            buffer += decoder.decode();
+            if (buffer) events.push(buffer);
+            break;
+          }
+          buffer += decoder.decode(value, { stream: true });
+          for (let end; (end = buffer.indexOf('\n\n')) >= 0; buffer = buffer.slice(end + 2)) {
+            events.push(buffer.slice(0, end + 2));
+          }
+        }
+        if (events.length === 0) {
+          controller.close();
+          return;
+        }
+        const event = events.shift();
+        controller.enqueue(encoder.encode(event));
+        const piece = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => textOf(l.slice(5).trim())).join('');
+        if (!piece) return;
+        tap.textEvents += 1;
+        text += piece;
+        if (tap.armed && !tap.paused && !tap.released && text.trim()) {
+          tap.paused = true;
+          await new Promise((resolve) => { tap.release = resolve; });
+          tap.released = true;
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    }, { highWaterMark: 0 });
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+}
+
+// Waits until no answer is streaming, so that no request of an earlier chat is still running.
+async function waitIdle() {
+  await page.waitForFunction(() => !document.querySelector('.message-assistant[aria-busy="true"]') &&
+    !document.getElementById('send').disabled, null, { timeout: kAnswerTimeoutMs });
+}
+
+// Types `text`, sends it with Enter through `api` and waits for the whole answer. A streamed
+// answer is held after its first piece of text (see installStreamTap) until the page has
+// rendered that piece, then let go. Returns how many times the answer's body was rendered
+// (while held, and in all), its meta line, error text and HTML, the HTML shown while held,
+// how many SSE events carried text, and the request bodies sent.
+async function chat(text, { api = 'openai' } = {}) {
+  await waitIdle();
+  await page.check(`#api-${api}`);
+  await page.fill('#max-tokens', String(kMaxTokens));
+  await page.fill('#temperature', '0');
   await page.evaluate(() => {
+    window.streamTap = { armed: true, paused: false, released: false, release: null, textEvents: 0 };
     window.renders = 0;
     window.observer?.disconnect();
     window.observer = new MutationObserver((records) => {
@@ -51,23 +144,64 @@ async function chat(text) {
     });
     window.observer.observe(document.getElementById('messages'), { childList: true, subtree: true });
   });
-  const answers = await page.locator('.message-assistant').count();
-  await page.fill('#prompt', text);
-  await page.press('#prompt', 'Enter');
-  await page.locator('.message-assistant').nth(answers).waitFor();
-  await page.waitForSelector('.message-assistant:last-child[aria-busy="false"]', { timeout: kAnswerTimeoutMs });
-  const answer = lastAnswer();
-  return {
-    renders: await page.evaluate(() => window.renders),
-    meta: await answer.locator('.message-meta').innerText(),
-    error: (await answer.locator('[role=alert]').isVisible()) ? await answer.locator('[role=alert]').innerText() : '',
-    html: await answer.locator('.message-body').innerHTML(),
-  };
+  const requests = [];
+  const onRequest = (request) => kChatRoutes.test(new URL(request.url()).pathname) && requests.push(request);
+  page.on('request', onRequest);
+  try {
+    const answers = await page.locator('.message-assistant').count();
+    await page.fill('#prompt', text);
+    await page.press('#prompt', 'Enter');
+    const answer = page.locator('.message-assistant').nth(answers);
+    await answer.waitFor();
+    // Either the stream is held mid-answer, or the answer ended without streaming text.
+    await page.waitForFunction((n) => window.streamTap.paused ||
+      document.querySelectorAll('.message-assistant')[n]?.getAttribute('aria-busy') === 'false',
+    answers, { timeout: kAnswerTimeoutMs });
+    let held = null;
+    if (await page.evaluate(() => window.streamTap.paused)) {
+      // The page has the first piece and nothing more: it must show it while still busy.
+      await page.waitForFunction(() => window.renders > 0, null, { timeout: 5_000 }).catch(() => {});
+      held = {
+        renders: await page.evaluate(() => window.renders),
+        busy: await answer.getAttribute('aria-busy'),
+        html: await answer.locator('.message-body').innerHTML(),
+      };
+      await page.evaluate(() => window.streamTap.release());
+    }
+    await page.waitForFunction((n) =>
+      document.querySelectorAll('.message-assistant')[n]?.getAttribute('aria-busy') === 'false',
+    answers, { timeout: kAnswerTimeoutMs });
+    const alert = answer.locator('[role=alert]');
+    return {
+      held,
+      textEvents: await page.evaluate(() => window.streamTap.textEvents),
+      renders: await page.evaluate(() => window.renders),
+      meta: await answer.locator('.message-meta').innerText(),
+      error: (await alert.isVisible()) ? await alert.innerText() : '',
+      html: await answer.locator('.message-body').innerHTML(),
+      bodies: requests.map((r) => r.postDataJSON()),
+    };
+  } finally {
+    page.off('request', onRequest);
+    // A chat that failed while its stream was held must not keep the page busy for the next.
+    await page.evaluate(() => {
+      window.streamTap.armed = false;
+      window.streamTap.release?.();
+    }).catch(() => {});
+  }
 }
 
+// The answer streamed: its text came in more than one SSE event, the page showed the first
+// piece while the rest had not arrived yet (and the answer was still busy), and rendered
+// again when the rest came.
 function assertStreamed(result) {
   assert.equal(result.error, '');
   assert.match(result.meta, /^node \S+ · [1-9][\d,]* tokens?/);
+  assert.ok(result.textEvents >= 2, `the answer's text came in ${result.textEvents} SSE event(s), not streamed`);
+  assert.ok(result.held, 'the answer ended before any text was streamed');
+  assert.ok(result.held.renders >= 1 && result.held.html.trim() !== '',
+    `the page showed nothing of the answer while it streamed (${result.held.renders} render(s))`);
+  assert.equal(result.held.busy, 'true', 'the answer was marked finished while it streamed');
   assert.ok(result.renders >= 2, `the answer appeared in ${result.renders} render(s), not streamed`);
   assert.notEqual(result.html.trim(), '');
 }
@@ -84,16 +218,21 @@ before(async () => {
   const response = await page.goto(`${baseUrl}/`);
   assert.equal(response.status(), 200, `GET ${baseUrl}/ answered ${response.status()}: does this node serve the web UI?`);
   assert.match(response.headers()['content-security-policy'], /default-src 'self'/);
+  await page.evaluate(installStreamTap);
 });
 
 after(async () => {
   await browser?.close();
 });
 
+// A test that failed before it checked the console leaves its errors to itself.
+beforeEach(() => {
+  consoleErrors = [];
+});
+
 test('the page loads without console errors', async () => {
   await page.waitForFunction(() => document.getElementById('node-badge').textContent !== '');
   assert.equal(await page.title(), 'LlamaNet');
-  await page.fill('#max-tokens', '24');
   assertNoConsoleErrors();
 });
 
@@ -104,20 +243,30 @@ test('Shift+Enter adds a line and sends nothing', async () => {
   assert.equal(await page.inputValue('#prompt'), 'one\ntwo');
   assert.equal(await page.locator('.message').count(), 0);
   await page.fill('#prompt', '');
+  assertNoConsoleErrors();
 });
 
 test('a chat streams through the OpenAI API', async () => {
-  await page.check('#api-openai');
-  assertStreamed(await chat('Say hello.'));
+  const result = await chat('Say hello.', { api: 'openai' });
+  assertStreamed(result);
+  assert.equal(result.bodies.length, 1);
+  assert.equal(result.bodies[0].stream, true);
+  assert.equal(result.bodies[0].max_tokens, kMaxTokens);
   assertNoConsoleErrors();
 });
 
 test('a chat streams through the native API, with the history', async () => {
-  await page.check('#api-native');
-  assertStreamed(await chat('And once more.'));
+  // A chat of its own: one answer through the OpenAI API, then one through the native API,
+  // which must get the whole history in its prompt.
+  await waitIdle();
+  await page.click('#new-chat');
+  assertStreamed(await chat('Say hello.', { api: 'openai' }));
+  const result = await chat('And once more.', { api: 'native' });
+  assertStreamed(result);
   assert.equal(await page.locator('.message-user').count(), 2);
+  assert.equal(result.bodies.length, 1);
+  assert.match(result.bodies[0].prompt, /^User: Say hello\.\n\nAssistant: [^]*\n\nUser: And once more\.\n\nAssistant:$/);
   assertNoConsoleErrors();
-  await page.check('#api-openai');
 });
 
 const kHostile = '**bold** <img src=x onerror="window.pwned=1"><script>window.pwned=2</script>' +
@@ -139,16 +288,28 @@ test('markdown rendering shows HTML as text and drops script links', async () =>
   assertNoConsoleErrors();
 });
 
+// Answers every chat request through the OpenAI route with `handler` while `action` runs;
+// the route is in place before the action starts and gone when it ends, however it ends.
+async function withChatRoute(handler, action) {
+  await waitIdle();
+  await page.route('**/v1/chat/completions', handler);
+  try {
+    return await action();
+  } finally {
+    await page.unroute('**/v1/chat/completions', handler);
+  }
+}
+
 test('model output with HTML is not executed in the chat', async () => {
   const chunk = (content) => `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] })}\n\n`;
-  await page.route('**/v1/chat/completions', (route) => route.fulfill({
+  const result = await withChatRoute((route) => route.fulfill({
     status: 200,
     headers: { 'Content-Type': 'text/event-stream', 'X-LlamaNet-Node': 'hostile-node' },
     body: [...kHostile.match(/.{1,12}/gs).map(chunk), 'data: [DONE]\n\n'].join(''),
-  }));
-  const result = await chat('Render something hostile.');
-  await page.unroute('**/v1/chat/completions');
-  assert.equal(result.error, '');
+  }), () => chat('Render something hostile.', { api: 'openai' }));
+  // Twelve characters an event: held after the first, this also shows, without any timing,
+  // that the page renders an answer while it streams.
+  assertStreamed(result);
   assert.match(result.meta, /^node hostile-node/);
   assert.match(result.html, /<strong>bold<\/strong>/);
   assert.equal(await lastAnswer().locator(kDangerous).count(), 0, result.html);
@@ -158,28 +319,26 @@ test('model output with HTML is not executed in the chat', async () => {
 });
 
 test('errors are shown in plain words, and a busy node is retried', async () => {
-  await page.route('**/v1/chat/completions', (route) => route.fulfill({
+  const failed = await withChatRoute((route) => route.fulfill({
     status: 400,
     contentType: 'application/json',
     body: JSON.stringify({ error: { message: "'max_tokens' is too large", type: 'invalid_request_error' } }),
-  }));
-  const failed = await chat('This one fails.');
+  }), () => chat('This one fails.', { api: 'openai' }));
+  assert.equal(failed.bodies.length, 1);
   assert.match(failed.error, /Not answered: 'max_tokens' is too large\./);
   assert.equal(await page.inputValue('#prompt'), 'This one fails.');
-  await page.unroute('**/v1/chat/completions');
 
-  let busy = true;
-  await page.route('**/v1/chat/completions', (route) => {
-    if (!busy) return route.fallback();
-    busy = false;
+  let busy = 0;
+  const retried = await withChatRoute((route) => {
+    if (busy++ > 0) return route.fallback();
     return route.fulfill({
       status: 429,
       headers: { 'Content-Type': 'application/json', 'Retry-After': '1' },
       body: JSON.stringify({ error: { message: 'the queue is full' } }),
     });
-  });
-  assertStreamed(await chat('Try again.'));
-  await page.unroute('**/v1/chat/completions');
+  }, () => chat('Try again.', { api: 'openai' }));
+  assertStreamed(retried);
+  assert.equal(retried.bodies.length, 2, 'the busy node was not asked again');
   assertNoConsoleErrors(new RegExp(`${kOptionalRoutes.source}|/v1/chat/completions$`));
   if (screenshot) await page.screenshot({ path: screenshot });
 });
