@@ -1,0 +1,40 @@
+// The Transport over HTTP: the nodes' OpenAI routes through pooled keep-alive connections,
+// each request marked `X-LlamaNet-Forwarded: client` so that the node serves it itself.
+// Thread-safe.
+#pragma once
+
+#include <string>
+
+#include "client/connection_pool.h"
+#include "client/transport.h"
+
+namespace llamanet::client {
+
+inline constexpr const char* kForwardedHeader = "X-LlamaNet-Forwarded";
+inline constexpr const char* kServedByHeader = "X-LlamaNet-Node";
+
+struct HttpTransportOptions {
+  std::string api_key;  // empty: no Authorization header
+  size_t max_response_bytes = 16 << 20;
+  size_t max_event_bytes = 1 << 20;
+};
+
+class HttpTransport final : public Transport {
+ public:
+  // `pool` must outlive the transport.
+  HttpTransport(HttpTransportOptions options, ConnectionPool& pool) : options_(std::move(options)), pool_(pool) {}
+
+  AttemptResult Send(const NodeInfo& node, const Call& call, const TextSink& on_text) override;
+
+  // GET /status and GET /health of the node at host:port; errors as for Send.
+  Result<NodeStatus> GetStatus(const std::string& host, int port);
+
+ private:
+  // One GET whose JSON body must come back with 200.
+  Result<std::string> GetJson(ConnectionPool::Lease& lease, const char* path, std::string* served_by);
+
+  const HttpTransportOptions options_;
+  ConnectionPool& pool_;
+};
+
+}  // namespace llamanet::client

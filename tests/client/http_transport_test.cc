@@ -1,0 +1,194 @@
+// HttpTransport against an in-process fake node (cpp-httplib on 127.0.0.1): the headers it
+// sends, the answers it reads, how it classifies failures, and cancellation by the pool.
+#include "client/http_transport.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <thread>
+
+namespace llamanet::client {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A port that was free a moment ago and has no listener.
+int UnusedPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+class FakeNode {
+ public:
+  FakeNode() {
+    server_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      forwarded_ = req.get_header_value(kForwardedHeader);
+      authorization_ = req.get_header_value("Authorization");
+      if (status_ != 200) {
+        res.status = status_;
+        res.set_content(R"({"error":{"message":"queue full"}})", "application/json");
+        return;
+      }
+      res.set_header(kServedByHeader, "fake-node");
+      res.set_content(R"({"id":"cmpl-1","model":"tiny","choices":[{"index":0,"text":"ok","finish_reason":"stop"}]})",
+                      "application/json");
+    });
+    server_.Post("/v1/chat/completions", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_header(kServedByHeader, "fake-node");
+      res.set_chunked_content_provider("text/event-stream", [this](size_t, httplib::DataSink& sink) {
+        auto event = [&](const std::string& data) {
+          std::string e = "data: " + data + "\n\n";
+          sink.write(e.data(), e.size());
+        };
+        event(R"({"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]})");
+        event(R"({"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]})");
+        if (stream_mode_ == "cut") return false;  // the node dies mid-stream
+        if (stream_mode_ == "hang") {
+          std::unique_lock<std::mutex> lock(mu_);
+          cv_.wait(lock, [&] { return released_; });
+          return false;
+        }
+        event(R"({"choices":[{"index":0,"delta":{"content":" there"},"finish_reason":"stop"}]})");
+        event("[DONE]");
+        sink.done();
+        return true;
+      });
+    });
+    server_.Get("/status", [](const httplib::Request&, httplib::Response& res) {
+      res.set_header(kServedByHeader, "fake-node");
+      res.set_content(R"({"uptime":12.5,"tps":30,"load":0.5,"total_tokens":99,"model":"tiny"})", "application/json");
+    });
+    server_.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"healthy":true})", "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // stop() is a no-op until the server runs: wait, or the destructor could hang.
+    while (!server_.is_running()) std::this_thread::yield();
+  }
+  ~FakeNode() {
+    Release();
+    server_.stop();
+    thread_.join();
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  NodeInfo Info() const {
+    NodeInfo n;
+    n.node_id = "record-id";
+    n.ip = "127.0.0.1";
+    n.port = port_;
+    return n;
+  }
+
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::atomic<int> status_{200};
+  std::string stream_mode_ = "full";
+  std::string forwarded_, authorization_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+};
+
+class HttpTransportTest : public ::testing::Test {
+ protected:
+  FakeNode node_;  // first: it outlives the pool, whose kept connections would hold its threads
+  ConnectionPool pool_{ConnectionSettings{1000ms, 5000ms}};
+  HttpTransport transport_{HttpTransportOptions{"secret", 1 << 20, 1 << 16}, pool_};
+  Call completion_ = MakeCall(GenerateRequest{"x", {}}, "", false);
+  Call chat_ = MakeCall(ChatRequest{{{"user", "x"}}, {}}, "", true);
+};
+
+TEST_F(HttpTransportTest, AsksTheNodeToServeItselfAndNamesWhoServed) {
+  AttemptResult r = transport_.Send(node_.Info(), completion_, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(node_.forwarded_, "client");
+  EXPECT_EQ(node_.authorization_, "Bearer secret");
+  EXPECT_EQ(r.completion.text, "ok");
+  EXPECT_EQ(r.completion.node_id, "fake-node");
+  // The kept connection serves the next request.
+  EXPECT_TRUE(transport_.Send(node_.Info(), completion_, nullptr).status.ok());
+}
+
+TEST_F(HttpTransportTest, StreamsPiecesInOrder) {
+  std::vector<std::string> pieces;
+  AttemptResult r = transport_.Send(node_.Info(), chat_, [&](std::string_view p) { pieces.emplace_back(p); });
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(pieces, (std::vector<std::string>{"Hi", " there"}));
+  EXPECT_EQ(r.completion.text, "Hi there");
+  EXPECT_EQ(r.completion.finish_reason, "stop");
+  EXPECT_TRUE(r.delivered);
+}
+
+TEST_F(HttpTransportTest, ServerErrorIsRetryableAndNothingWasDelivered) {
+  node_.status_ = 503;
+  AttemptResult r = transport_.Send(node_.Info(), completion_, nullptr);
+  EXPECT_EQ(r.status.code(), Status::Code::kUnavailable);
+  EXPECT_NE(r.status.message().find("queue full"), std::string::npos);
+  EXPECT_NE(r.status.message().find("record-id"), std::string::npos);
+  EXPECT_FALSE(r.delivered);
+}
+
+TEST_F(HttpTransportTest, StreamCutAfterAPieceIsDelivered) {
+  node_.stream_mode_ = "cut";
+  AttemptResult r = transport_.Send(node_.Info(), chat_, [](std::string_view) {});
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_TRUE(r.delivered);
+}
+
+TEST_F(HttpTransportTest, NoListenerIsAnIoError) {
+  NodeInfo gone = node_.Info();
+  gone.port = UnusedPort();
+  AttemptResult r = transport_.Send(gone, completion_, nullptr);
+  EXPECT_EQ(r.status.code(), Status::Code::kIoError);
+}
+
+TEST_F(HttpTransportTest, CallbackExceptionFailsTheRequest) {
+  AttemptResult r = transport_.Send(node_.Info(), chat_, [](std::string_view) { throw std::runtime_error("x"); });
+  EXPECT_EQ(r.status.code(), Status::Code::kInternal);
+}
+
+TEST_F(HttpTransportTest, PoolCloseInterruptsARequestInFlight) {
+  node_.stream_mode_ = "hang";
+  std::atomic<bool> got_piece{false};
+  AttemptResult r;
+  std::thread t([&] { r = transport_.Send(node_.Info(), chat_, [&](std::string_view) { got_piece = true; }); });
+  while (!got_piece) std::this_thread::sleep_for(1ms);
+  const auto start = std::chrono::steady_clock::now();
+  pool_.Close();
+  t.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(r.status.code(), Status::Code::kCancelled);
+  EXPECT_EQ(transport_.Send(node_.Info(), completion_, nullptr).status.code(), Status::Code::kCancelled);
+}
+
+TEST_F(HttpTransportTest, ReadsStatusAndHealth) {
+  Result<NodeStatus> s = transport_.GetStatus("127.0.0.1", node_.port_);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->node_id, "fake-node");
+  EXPECT_TRUE(s->healthy);
+  EXPECT_EQ(s->model, "tiny");
+  EXPECT_DOUBLE_EQ(s->load, 0.5);
+  EXPECT_EQ(s->total_tokens, 99);
+  EXPECT_EQ(s->address, "127.0.0.1:" + std::to_string(node_.port_));
+}
+
+}  // namespace
+}  // namespace llamanet::client
