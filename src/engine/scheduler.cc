@@ -10,6 +10,7 @@ namespace llamanet::engine {
 namespace {
 
 constexpr auto kRateWindow = std::chrono::seconds(5);
+constexpr auto kAdmitGather = std::chrono::milliseconds(2);
 constexpr double kRequestTpsSmoothing = 0.3;  // weight of the newest request in the average
 
 double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -92,6 +93,14 @@ void Scheduler::Run() {
       std::unique_lock<std::mutex> lock(mu_);
       bool any_active = busy_ > 0;
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || any_active; });
+      if (!any_active && !stopping_) {
+        // Waking from idle: requests sent together arrive microseconds apart. Gathering them
+        // for a moment lets their prompts share the first decode and their generations start
+        // together, instead of the later ones waiting out the first one's whole prompt.
+        cv_.wait_for(lock, kAdmitGather, [&] {
+          return stopping_ || static_cast<int32_t>(queue_.size()) >= options_.n_slots - busy_;
+        });
+      }
       if (stopping_) break;
       int32_t free_slots = options_.n_slots - busy_;
       while (free_slots-- > 0 && !queue_.empty()) {
