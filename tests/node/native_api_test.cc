@@ -27,19 +27,10 @@ TestNode* NativeApiTest::node_ = nullptr;
 
 json Body(const httplib::Result& r) { return json::parse(r->body); }
 
-// Splits an SSE body into the JSON of its `data:` events, checking the framing.
+// The JSON of an SSE body's `data:` events.
 std::vector<json> SseEvents(const std::string& body) {
   std::vector<json> out;
-  size_t pos = 0;
-  while (pos < body.size()) {
-    size_t end = body.find("\n\n", pos);
-    EXPECT_NE(end, std::string::npos) << "event without its blank line";
-    if (end == std::string::npos) break;
-    std::string frame = body.substr(pos, end - pos);
-    EXPECT_EQ(frame.rfind("data: ", 0), 0u) << frame;
-    out.push_back(json::parse(frame.substr(6)));
-    pos = end + 2;
-  }
+  for (const std::string& data : SseData(body)) out.push_back(json::parse(data));
   return out;
 }
 

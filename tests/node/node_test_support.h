@@ -1,6 +1,7 @@
 // A node on 127.0.0.1 and a free port, serving the tiny model, for HTTP tests.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <filesystem>
@@ -26,6 +27,24 @@ inline int PostStreaming(httplib::Client& client, const std::string& path, const
   httplib::Error error = httplib::Error::Success;
   if (!client.send(req, res, error)) return 0;
   return res.status;
+}
+
+// The `data:` payloads of an SSE body, checking the framing: every event is one `data:` line
+// and a blank line.
+inline std::vector<std::string> SseData(const std::string& body) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t end = body.find("\n\n", pos);
+    EXPECT_NE(end, std::string::npos) << "event without its blank line";
+    if (end == std::string::npos) break;
+    std::string frame = body.substr(pos, end - pos);
+    EXPECT_EQ(frame.rfind("data: ", 0), 0u) << frame;
+    EXPECT_EQ(frame.find('\n'), std::string::npos) << frame;
+    out.push_back(frame.substr(6));
+    pos = end + 2;
+  }
+  return out;
 }
 
 class TestNode {

@@ -38,24 +38,6 @@ class OpenAiApiTest : public ::testing::Test {
 };
 TestNode* OpenAiApiTest::node_ = nullptr;
 
-// The `data:` payloads of an SSE body, checking the framing: every event is one `data:` line
-// and a blank line.
-std::vector<std::string> SseData(const std::string& body) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < body.size()) {
-    size_t end = body.find("\n\n", pos);
-    EXPECT_NE(end, std::string::npos) << "event without its blank line";
-    if (end == std::string::npos) break;
-    std::string frame = body.substr(pos, end - pos);
-    EXPECT_EQ(frame.rfind("data: ", 0), 0u) << frame;
-    EXPECT_EQ(frame.find('\n'), std::string::npos) << frame;
-    out.push_back(frame.substr(6));
-    pos = end + 2;
-  }
-  return out;
-}
-
 // The JSON chunks of a finished OpenAI stream, checking that it ends with [DONE].
 std::vector<json> Chunks(const std::string& body) {
   std::vector<std::string> data = SseData(body);
