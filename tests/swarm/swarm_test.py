@@ -3,6 +3,7 @@
 Usage: swarm_test.py NODE_BIN MKMODEL_BIN TINY_MODEL [unittest args]
 Heartbeats are 1 s here, so "within 3 heartbeats" is 3 s plus the view's refresh.
 """
+from http.client import HTTPConnection
 import json
 import sys
 import threading
@@ -129,6 +130,37 @@ class SwarmTest(unittest.TestCase):
             status, headers, _ = completion(boot, "model-b")
             self.assertEqual(status, 200)
             self.assertEqual(served_by(headers), "n3")
+
+    def test_a_node_that_fills_its_last_slot_says_so_before_its_next_heartbeat(self):
+        # Heartbeats of 10 s: only the publish on a marked load change can tell a peer in time.
+        slow = ["--parallel", "1", "--n-ctx", "8192"]
+        busy = self.h.node("busy", self.model_a, heartbeat=10, extra=slow).start()
+        watcher = self.h.node("watcher", self.model_b, heartbeat=10, bootstrap=[busy.dht_address]).start()
+        self.assertTrue(wait_until(lambda: watcher.node_ids() == {"busy", "watcher"}, timeout=20))
+
+        def free_slots_seen():
+            status, _, body = http("GET", watcher.url + "/nodes", timeout=5)
+            if status != 200:
+                return None
+            return {n["node_id"]: n["free_slots"] for n in body["nodes"]}.get("busy")
+
+        self.assertEqual(free_slots_seen(), 1)
+        # A long stream holds the only slot; closing its connection gives the slot back.
+        conn = HTTPConnection("127.0.0.1", busy.port, timeout=60)
+        conn.request("POST", "/v1/completions",
+                     json.dumps({"prompt": "Hold", "max_tokens": 8000, "ignore_eos": True, "stream": True}),
+                     {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200)
+        resp.read1(1)
+        started = time.time()
+        seen_full = wait_until(lambda: free_slots_seen() == 0, timeout=4, interval=0.05)
+        took = time.time() - started
+        conn.close()
+        self.assertTrue(seen_full, "the peer never saw the last slot fill")
+        self.assertLess(took, 4)
+        self.assertTrue(wait_until(lambda: free_slots_seen() == 1, timeout=4, interval=0.05),
+                        "the peer never saw the slot free up again")
 
     def test_graceful_stop_leaves_within_one_heartbeat_and_restart_replaces_the_record(self):
         boot, n2, n3 = self.three_nodes()
