@@ -24,6 +24,7 @@ struct Exchange {
   std::deque<std::string> chunks;
   size_t buffered = 0;
   bool finished = false;
+  bool broken = false;  // the peer's answer ended early (it died mid-stream)
   bool cancelled = false;
   std::string error;
 
@@ -95,6 +96,7 @@ std::shared_ptr<Exchange> Start(const httplib::Request& in, const PeerRecord& pe
       raw->state = Exchange::State::kFailed;
       raw->error = ok ? "no answer" : httplib::to_string(err);
     }
+    raw->broken = !ok;
     raw->finished = true;
     raw->cv.notify_all();
   });
@@ -146,6 +148,9 @@ bool Proxy::Forward(const httplib::Request& req, httplib::Response& res, const s
               if (!written) return false;
             }
             if (ex->finished) {
+              // A peer that died mid-answer must not look like a complete answer: drop the
+              // connection so that the client sees the failure.
+              if (ex->broken) return false;
               sink.done();
               return true;
             }
