@@ -33,7 +33,7 @@ fi
 
 # --n-ctx 2048: the chats ask for 256-token answers, and the native API's prompt holds the
 # history, an earlier answer included.
-"$here/../openai/with_node.sh" "$node_bin" "$model" --threads 2 --parallel 2 --n-ctx 2048 --node-id webui-test \
+"$here/../openai/with_node.sh" "$node_bin" "$model" --threads 1 --parallel 2 --n-ctx 2048 --node-id webui-test \
   -- node "$here/browser.test.mjs"
 rc=$?
 [ "$rc" -eq 0 ] && echo "screenshots: ${WEBUI_SCREENSHOT%.png}{,-network,-phone}.png"
