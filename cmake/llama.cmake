@@ -55,6 +55,11 @@ set(LLAMA_BUILD_SERVER OFF CACHE BOOL "" FORCE)
 set(LLAMA_CURL OFF CACHE BOOL "" FORCE)
 set(BUILD_SHARED_LIBS OFF CACHE BOOL "" FORCE)
 set(GGML_NATIVE ON CACHE BOOL "Tune ggml for this CPU (turn off for portable images)")
+# ggml's own thread pool, not OpenMP: idle OpenMP teams spin, which costs a process with more
+# than one llama context (bench/engine: raw decoding at 49.7 instead of 38.9 tokens/s on this
+# 2-core machine) and the HTTP threads that share a node's cores; a node with one context
+# measured the same either way against llama-server (bench/server).
+set(GGML_OPENMP OFF CACHE BOOL "Use OpenMP for ggml's CPU threads")
 
 include(FetchContent)
 FetchContent_Declare(llama_cpp
