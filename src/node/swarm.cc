@@ -141,7 +141,7 @@ httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool open
     std::string model = ModelOf(req.body);
     PeerRecord self = SelfRecord();
     LocalState here{node_id_, self.model, self.free_slots};
-    RouteDecision d = router_.Decide(model, req.has_header(kForwardedHeader), here, view_->Nodes());
+    RouteDecision d = router_.Decide(model, req.has_header(kForwardedHeader), here, view_->Peers());
     auto fail = [&](int status, const std::string& msg, const std::string& code) {
       if (openai_errors) {
         SetOpenAiError(res, status, msg, "model", code);

@@ -81,6 +81,12 @@ void SwarmView::RefreshOnce() {
 
 std::vector<PeerRecord> SwarmView::Nodes() const {
   std::vector<PeerRecord> out{self_()};
+  for (PeerRecord& p : Peers()) out.push_back(std::move(p));
+  return out;
+}
+
+std::vector<PeerRecord> SwarmView::Peers() const {
+  std::vector<PeerRecord> out;
   const double oldest = EpochNow() - static_cast<double>(max_age_.count());
   std::lock_guard<std::mutex> lock(mu_);
   for (const PeerRecord& p : peers_) {

@@ -30,6 +30,8 @@ class SwarmView {
 
   // Every live node, this one first.
   std::vector<PeerRecord> Nodes() const;
+  // Every live node but this one (what a router chooses among).
+  std::vector<PeerRecord> Peers() const;
   // Distinct model names served in the swarm.
   std::vector<std::string> Models() const;
 
