@@ -2,33 +2,19 @@
 // sends, the answers it reads, how it classifies failures, and cancellation by the pool.
 #include "client/http_transport.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <thread>
 
+#include "free_port.h"
+
 namespace llamanet::client {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A port that was free a moment ago and has no listener.
-int UnusedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 class FakeNode {
  public:
@@ -155,7 +141,7 @@ TEST_F(HttpTransportTest, StreamCutAfterAPieceIsDelivered) {
 
 TEST_F(HttpTransportTest, NoListenerIsAnIoError) {
   NodeInfo gone = node_.Info();
-  gone.port = UnusedPort();
+  gone.port = testing::FreeLoopbackPort(SOCK_STREAM);  // no listener there
   AttemptResult r = transport_.Send(gone, completion_, nullptr);
   EXPECT_EQ(r.status.code(), Status::Code::kIoError);
 }

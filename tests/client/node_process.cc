@@ -1,5 +1,7 @@
 #include "node_process.h"
 
+#include "free_port.h"
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -21,22 +23,6 @@ extern char** environ;
 namespace llamanet::testing {
 namespace {
 
-// A UDP port that was free a moment ago (the node's DHT port must be known to bootstrap).
-int FreeUdpPort() {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream out;
@@ -49,7 +35,7 @@ std::string ReadFile(const std::string& path) {
 Result<std::unique_ptr<NodeProcess>> NodeProcess::Start(const NodeSpec& spec, std::chrono::seconds ready_within) {
   std::unique_ptr<NodeProcess> p(new NodeProcess());
   p->node_id_ = spec.node_id;
-  p->dht_port_ = FreeUdpPort();
+  p->dht_port_ = FreeLoopbackPort(SOCK_DGRAM);  // must be known to bootstrap peers
   p->log_path_ = spec.dir + "/" + spec.node_id + ".log";
   std::vector<std::string> args = {spec.node_bin,        "--model-path", spec.model_path,
                                    "--host",             "127.0.0.1",    "--port",
