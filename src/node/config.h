@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "http/connection_gate.h"
 
 namespace llamanet::node {
 
@@ -31,6 +32,8 @@ struct NodeConfig {
   std::string key_file;         // Ed25519 identity; empty: a per-DHT-port file under the state dir
   std::string swarm_secret;     // non-empty: a private swarm (every datagram carries a MAC)
   bool require_signed = false;  // refuse unsigned (Python) node records
+  http::HttpLimits http_limits;  // what one client may send and hold
+  bool metrics_open = false;     // /metrics without the API key
   bool verbose = false;
 };
 

@@ -1,0 +1,54 @@
+#include "swarm/router.h"
+
+#include <algorithm>
+
+namespace llamanet::swarm {
+
+RouteDecision Router::Decide(const std::string& model, bool forwarded, const LocalState& local,
+                             const std::vector<PeerRecord>& peers) const {
+  const bool any = IsAnyModel(model);
+  const bool serves_here = any || model == local.model;
+  RouteDecision d;
+  if (forwarded) {
+    d.kind = serves_here ? RouteDecision::Kind::kLocal : RouteDecision::Kind::kNotFound;
+    return d;
+  }
+  // A free slot here beats any hop.
+  if (serves_here && local.free_slots > 0) return d;
+
+  for (const PeerRecord& p : peers) {
+    if (p.node_id == local.node_id || Avoided(p.node_id)) continue;
+    if (!any && p.model != model) continue;
+    // When this node could serve it too, a hop only pays off for a peer with a free slot.
+    if (serves_here && FreeSlotsOf(p) == 0) continue;
+    d.peers.push_back(p);
+  }
+  std::stable_sort(d.peers.begin(), d.peers.end(), [](const PeerRecord& a, const PeerRecord& b) {
+    int32_t fa = FreeSlotsOf(a), fb = FreeSlotsOf(b);
+    if ((fa > 0) != (fb > 0)) return fa > 0;
+    int32_t busy_a = a.slots > 0 ? a.slots - a.free_slots : (a.load >= 1.0 ? 1 : 0);
+    int32_t busy_b = b.slots > 0 ? b.slots - b.free_slots : (b.load >= 1.0 ? 1 : 0);
+    if (busy_a != busy_b) return busy_a < busy_b;
+    return a.tps > b.tps;
+  });
+  if (!d.peers.empty()) {
+    d.kind = RouteDecision::Kind::kForward;
+    d.local_fallback = serves_here;
+  } else {
+    d.kind = serves_here ? RouteDecision::Kind::kLocal : RouteDecision::Kind::kNotFound;
+  }
+  return d;
+}
+
+void Router::MarkFailed(const std::string& node_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  avoid_until_[node_id] = Clock::now() + avoid_;
+}
+
+bool Router::Avoided(const std::string& node_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = avoid_until_.find(node_id);
+  return it != avoid_until_.end() && Clock::now() < it->second;
+}
+
+}  // namespace llamanet::swarm

@@ -1,0 +1,56 @@
+// Decides where a request runs: here, or on the best peer for its model (one hop at most).
+// Pure decision logic over the swarm view; the proxy (proxy.h) carries a forwarded request.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "swarm/peer_record.h"
+
+namespace llamanet::swarm {
+
+struct LocalState {
+  std::string node_id;
+  std::string model;
+  int32_t free_slots = 0;
+};
+
+struct RouteDecision {
+  enum class Kind {
+    kLocal,     // serve here
+    kForward,   // try `peers` in order; serve here if all fail and local_fallback
+    kNotFound,  // no node serves the model
+  };
+  Kind kind = Kind::kLocal;
+  std::vector<PeerRecord> peers;
+  bool local_fallback = false;
+};
+
+class Router {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit Router(std::chrono::seconds avoid_after_failure = std::chrono::seconds(30))
+      : avoid_(avoid_after_failure) {}
+
+  // `model` empty or "llamanet" means any model. `forwarded` requests are never forwarded
+  // again. `peers` is the live swarm (this node may be among them; it is skipped).
+  RouteDecision Decide(const std::string& model, bool forwarded, const LocalState& local,
+                       const std::vector<PeerRecord>& peers) const;
+
+  // A peer that failed before answering is avoided for a while.
+  void MarkFailed(const std::string& node_id);
+  bool Avoided(const std::string& node_id) const;
+
+  static bool IsAnyModel(const std::string& model) { return model.empty() || model == "llamanet"; }
+
+ private:
+  std::chrono::seconds avoid_;
+  mutable std::mutex mu_;
+  std::map<std::string, Clock::time_point> avoid_until_;  // guarded by mu_
+};
+
+}  // namespace llamanet::swarm

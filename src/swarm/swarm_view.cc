@@ -1,0 +1,104 @@
+#include "swarm/swarm_view.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/log.h"
+
+namespace llamanet::swarm {
+namespace {
+constexpr auto kLookupTimeout = std::chrono::seconds(5);
+}
+
+double EpochNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+SwarmView::SwarmView(dht::DhtNode& dht, std::function<PeerRecord()> self, std::chrono::milliseconds refresh,
+                     std::chrono::seconds max_age)
+    : dht_(dht), self_(std::move(self)), refresh_(refresh), max_age_(max_age) {}
+
+SwarmView::~SwarmView() { Stop(); }
+
+void SwarmView::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void SwarmView::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SwarmView::RefreshSoon() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    refresh_now_ = true;
+  }
+  cv_.notify_all();
+}
+
+void SwarmView::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    RefreshOnce();
+    lock.lock();
+    cv_.wait_for(lock, refresh_, [&] { return stopping_ || refresh_now_; });
+    refresh_now_ = false;
+  }
+}
+
+void SwarmView::RefreshOnce() {
+  auto t0 = std::chrono::steady_clock::now();
+  std::future<Result<std::vector<dht::Record>>> pending = dht_.Get("all_nodes");
+  if (pending.wait_for(kLookupTimeout) != std::future_status::ready) return;
+  Result<std::vector<dht::Record>> records = pending.get();
+  if (!records.ok()) {
+    LN_DEBUG << "swarm view: all_nodes lookup failed: " << records.status().ToString();
+    return;
+  }
+  const std::string self_id = self_().node_id;
+  const double oldest = EpochNow() - static_cast<double>(max_age_.count());
+  std::vector<PeerRecord> fresh;
+  for (const dht::Record& rec : *records) {
+    if (rec.withdrawn || rec.last_seen < oldest || rec.node_id == self_id) continue;
+    Result<PeerRecord> peer = ParsePeerRecord(rec.json);
+    if (!peer.ok()) {
+      LN_DEBUG << "swarm view: skipping the record of " << rec.node_id << ": " << peer.status().message();
+      continue;
+    }
+    fresh.push_back(std::move(peer).value());
+  }
+  LN_DEBUG << "swarm view: " << fresh.size() << " peers in "
+           << std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() << " ms";
+  std::lock_guard<std::mutex> lock(mu_);
+  peers_ = std::move(fresh);
+}
+
+std::vector<PeerRecord> SwarmView::Nodes() const {
+  std::vector<PeerRecord> out{self_()};
+  for (PeerRecord& p : Peers()) out.push_back(std::move(p));
+  return out;
+}
+
+std::vector<PeerRecord> SwarmView::Peers() const {
+  std::vector<PeerRecord> out;
+  const double oldest = EpochNow() - static_cast<double>(max_age_.count());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const PeerRecord& p : peers_) {
+    if (p.last_seen >= oldest) out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<std::string> SwarmView::Models() const {
+  std::set<std::string> models;
+  for (const PeerRecord& p : Nodes()) models.insert(p.model);
+  return {models.begin(), models.end()};
+}
+
+}  // namespace llamanet::swarm
