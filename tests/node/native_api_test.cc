@@ -194,6 +194,27 @@ TEST(NativeApiQueueTest, ClientThatDisconnectsMidStreamFreesItsSlot) {
   EXPECT_EQ(status, 200);
 }
 
+TEST(NativeApiQueueTest, ClientThatLeavesANonStreamingRequestCancelsIt) {
+  TestNode node({}, /*slots=*/1, /*max_queue=*/0, /*n_ctx=*/4096);
+  auto status = [&] { return Body(node.client().Get("/status")); };
+  {
+    // Greedy "bye" runs all 4000 tokens on the tiny model (about 10 s here): only a
+    // cancellation frees the slot sooner. The client gives up after half a second.
+    httplib::Client quitter("127.0.0.1", node.port());
+    quitter.set_read_timeout(0, 500000);
+    auto r = quitter.Post("/generate", R"({"prompt":"bye","max_tokens":4000,"temperature":0})", "application/json");
+    EXPECT_FALSE(r);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  json s = status();
+  while (s["slots_busy"] != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    s = status();
+  }
+  EXPECT_EQ(s["slots_busy"], 0) << "the generation went on after its client left";
+  EXPECT_LT(s["total_tokens"].get<int64_t>(), 4000);
+}
+
 TEST(NativeApiAuthTest, ApiKeyGuardsGenerationButNotHealth) {
   NodeConfig config;
   config.api_key = "sekret";
