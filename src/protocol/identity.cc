@@ -11,8 +11,8 @@ namespace llamanet::protocol {
 std::string NodeIdFromPublicKey(std::string_view pubkey_hex) { return std::string(pubkey_hex.substr(0, 16)); }
 
 bool HasDerivedIdForm(std::string_view node_id) {
-  return node_id.size() == 16 &&
-         std::all_of(node_id.begin(), node_id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return node_id.size() == 16 && std::all_of(node_id.begin(), node_id.end(),
+                                             [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 Status CheckIdentity(const dht::Record& record, double now_s, const IdentityOptions& options) {

@@ -135,15 +135,17 @@ Result<NodeRecord> ParseNodeRecord(std::string_view json_text, const NodeRecordL
   constexpr int64_t kMaxInt = std::numeric_limits<int32_t>::max();
   NodeRecord r;
   FieldReader f(object);
-  f.String("node_id", true, limits.max_node_id_bytes,
-           [](const std::string& s) { return !s.empty() && IsPrintableNoSpace(s); },
-           "must be printable ASCII without spaces", &r.node_id);
-  f.String("ip", true, limits.max_host_bytes,
-           [&](const std::string& s) { return IsValidHost(s, limits.max_host_bytes); },
-           "is neither an IP address nor a host name", &r.ip);
+  f.String(
+      "node_id", true, limits.max_node_id_bytes,
+      [](const std::string& s) { return !s.empty() && IsPrintableNoSpace(s); },
+      "must be printable ASCII without spaces", &r.node_id);
+  f.String(
+      "ip", true, limits.max_host_bytes, [&](const std::string& s) { return IsValidHost(s, limits.max_host_bytes); },
+      "is neither an IP address nor a host name", &r.ip);
   f.Int("port", true, 1, 65535, &r.port);
-  f.String("model", true, limits.max_model_bytes,
-           [](const std::string& s) { return !s.empty() && HasNoControl(s); }, "must be a non-empty name", &r.model);
+  f.String(
+      "model", true, limits.max_model_bytes, [](const std::string& s) { return !s.empty() && HasNoControl(s); },
+      "must be a non-empty name", &r.model);
   f.Number("load", false, 0, 1, &r.load);
   f.Number("tps", false, 0, kMaxDouble, &r.tps);
   f.Number("uptime", false, 0, kMaxDouble, &r.uptime);
@@ -153,14 +155,16 @@ Result<NodeRecord> ParseNodeRecord(std::string_view json_text, const NodeRecordL
   f.Int("free_slots", false, 0, limits.max_slots, &r.free_slots);
   f.Int("queue", false, 0, limits.max_queue, &r.queue);
   f.Int("n_ctx", false, 0, std::min<int64_t>(limits.max_n_ctx, kMaxInt), &r.n_ctx);
-  f.String("model_sha256", false, 64,
-           [](const std::string& s) { return s.empty() || (s.size() == 64 && IsLowerHex(s)); },
-           "must be 64 lowercase hex digits", &r.model_sha256);
-  f.String("version", false, limits.max_version_bytes, [](const std::string& s) { return HasNoControl(s); },
-           "has a control character", &r.version);
+  f.String(
+      "model_sha256", false, 64, [](const std::string& s) { return s.empty() || (s.size() == 64 && IsLowerHex(s)); },
+      "must be 64 lowercase hex digits", &r.model_sha256);
+  f.String(
+      "version", false, limits.max_version_bytes, [](const std::string& s) { return HasNoControl(s); },
+      "has a control character", &r.version);
   f.Bool("openai_compatible", &r.openai_compatible);
-  f.String("pubkey", false, 64, [](const std::string& s) { return s.size() == 64 && IsLowerHex(s); },
-           "must be 64 lowercase hex digits", &r.pubkey);
+  f.String(
+      "pubkey", false, 64, [](const std::string& s) { return s.size() == 64 && IsLowerHex(s); },
+      "must be 64 lowercase hex digits", &r.pubkey);
   if (!f.status().ok()) return f.status();
   if (r.free_slots > r.slots) return Status::InvalidArgument("node record: 'free_slots' is above 'slots'");
   return r;

@@ -20,15 +20,15 @@ namespace llamanet::protocol {
 
 struct NodeRecord {
   // Python fields. node_id, ip, port, model and last_seen are required.
-  std::string node_id;    // printable ASCII without spaces, 1..64 bytes
-  std::string ip;         // the advertised HTTP host: an IPv4/IPv6 literal or a host name
-  int32_t port = 0;       // HTTP, 1..65535
+  std::string node_id;  // printable ASCII without spaces, 1..64 bytes
+  std::string ip;       // the advertised HTTP host: an IPv4/IPv6 literal or a host name
+  int32_t port = 0;     // HTTP, 1..65535
   std::string model;
-  double load = 0;        // busy fraction of slots, 0..1
-  double tps = 0;         // recent generation tokens/s per request, >= 0 (0: not measured)
-  double uptime = 0;      // seconds, >= 0
-  double last_seen = 0;   // epoch seconds, >= 0
-  int32_t dht_port = 0;   // 0: unknown
+  double load = 0;       // busy fraction of slots, 0..1
+  double tps = 0;        // recent generation tokens/s per request, >= 0 (0: not measured)
+  double uptime = 0;     // seconds, >= 0
+  double last_seen = 0;  // epoch seconds, >= 0
+  int32_t dht_port = 0;  // 0: unknown
   // Ours (absent from Python records: then slots is 0 and the rest unknown).
   int32_t slots = 0;
   int32_t free_slots = 0;  // 0..slots

@@ -35,7 +35,7 @@ TEST_F(IdentityTest, ChecksOneRecord) {
   } cases[] = {
       {MakeRecord(id1_, kNow, &k1_), false, ""},
       {MakeRecord(id1_, kNow, &k1_), true, ""},
-      {MakeRecord("bootstrap-node", kNow, &k2_), false, ""},  // a custom id: any key may sign it
+      {MakeRecord("bootstrap-node", kNow, &k2_), false, ""},       // a custom id: any key may sign it
       {MakeRecord("0123456789abcdef", kNow, nullptr), false, ""},  // a Python node
       {MakeRecord("0123456789abcdef", kNow, nullptr), true, "unsigned record"},
       {MakeRecord(id1_, kNow, &k2_), false, "node_id not derived from pubkey"},  // forged id
@@ -106,12 +106,12 @@ TEST_F(IdentityTest, UnsignedRecordsCannotTakeOverASignedId) {
 
 TEST_F(IdentityTest, UnsignedRecordsStillWork) {
   IdentityBook book(options_);
-  auto out = book.Merge({MakeRecord("py-a", kNow - 3, nullptr, R"("load":0.1)"),
-                         MakeRecord("py-a", kNow - 1, nullptr, R"("load":0.9)"),
-                         MakeRecord("0123456789abcdef", kNow - 2, nullptr)},
-                        kNow);
+  auto out = book.Merge(
+      {MakeRecord("py-a", kNow - 3, nullptr, R"("load":0.1)"), MakeRecord("py-a", kNow - 1, nullptr, R"("load":0.9)"),
+       MakeRecord("0123456789abcdef", kNow - 2, nullptr)},
+      kNow);
   ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[0].node_id, "py-a");  // freshest first
+  EXPECT_EQ(out[0].node_id, "py-a");   // freshest first
   EXPECT_DOUBLE_EQ(out[0].load, 0.9);  // the newest of the id
   EXPECT_EQ(out[1].node_id, "0123456789abcdef");
   EXPECT_EQ(book.pins(), 0u);  // unsigned records bind nothing
@@ -130,9 +130,10 @@ TEST_F(IdentityTest, ASignedRecordMayClaimAnUnsignedId) {
 
 TEST_F(IdentityTest, NewestOfTheOwnerWins) {
   IdentityBook book(options_);
-  auto out = book.Merge({MakeRecord(id1_, kNow - 9, &k1_, R"("load":0.9)"), MakeRecord(id1_, kNow - 1, &k1_, R"("load":0.1)"),
-                         MakeRecord(id1_, kNow - 5, &k1_, R"("load":0.5)")},
-                        kNow);
+  auto out =
+      book.Merge({MakeRecord(id1_, kNow - 9, &k1_, R"("load":0.9)"), MakeRecord(id1_, kNow - 1, &k1_, R"("load":0.1)"),
+                  MakeRecord(id1_, kNow - 5, &k1_, R"("load":0.5)")},
+                 kNow);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_DOUBLE_EQ(out[0].last_seen, kNow - 1);
 }
@@ -150,7 +151,7 @@ TEST_F(IdentityTest, ReplaysAreRefused) {
   IdentityBook book(options_);
   const dht::Record old = MakeRecord(id1_, kNow - 20, &k1_, R"("load":0)");
   ASSERT_EQ(book.Merge({MakeRecord(id1_, kNow - 10, &k1_)}, kNow).size(), 1u);
-  EXPECT_TRUE(book.Merge({old}, kNow).empty());  // an authentic but older record
+  EXPECT_TRUE(book.Merge({old}, kNow).empty());                                      // an authentic but older record
   EXPECT_EQ(book.Merge({old, MakeRecord(id1_, kNow - 10, &k1_)}, kNow).size(), 1u);  // the same one again
   auto out = book.Merge({old, MakeRecord(id1_, kNow, &k1_)}, kNow);
   ASSERT_EQ(out.size(), 1u);
@@ -171,7 +172,8 @@ TEST_F(IdentityTest, BindingsExpire) {
 TEST_F(IdentityTest, BindingsAreBounded) {
   options_.max_pins = 2;
   IdentityBook book(options_);
-  auto out = book.Merge({MakeRecord("a", kNow - 100, &k1_), MakeRecord("b", kNow, &k1_), MakeRecord("c", kNow, &k1_)}, kNow);
+  auto out =
+      book.Merge({MakeRecord("a", kNow - 100, &k1_), MakeRecord("b", kNow, &k1_), MakeRecord("c", kNow, &k1_)}, kNow);
   EXPECT_EQ(out.size(), 3u);
   EXPECT_EQ(book.pins(), 2u);
   // Expired bindings make room.
@@ -179,7 +181,7 @@ TEST_F(IdentityTest, BindingsAreBounded) {
   IdentityBook short_book(options_);
   short_book.Merge({MakeRecord("a", kNow - 45, &k1_), MakeRecord("b", kNow, &k1_)}, kNow);
   short_book.Merge({MakeRecord("c", kNow + 10, &k1_)}, kNow + 10);
-  EXPECT_EQ(short_book.pins(), 2u);  // b and c
+  EXPECT_EQ(short_book.pins(), 2u);                                                       // b and c
   EXPECT_EQ(short_book.Merge({MakeRecord("a", kNow + 10, &k2_)}, kNow + 10).size(), 1u);  // "a" was forgotten
   EXPECT_TRUE(short_book.Merge({MakeRecord("c", kNow + 10, &k2_)}, kNow + 10).empty());
 }

@@ -14,18 +14,18 @@ TEST(LookupRecordsTest, MergesByIdentityThenValidates) {
   const std::string id = NodeIdFromPublicKey(key.public_key_hex());
   dht::IdentityKey forger = NewKey();
   IdentityBook book;
-  std::vector<NodeRecord> nodes = ReadNodeRecords(
-      book,
-      {
-          MakeRecord(id, kNow - 1, &key, R"("load":0.75,"slots":4,"free_slots":1)"),
-          MakeRecord(id, kNow, &forger, R"("load":0)"),                    // forged id
-          MakeRecord("py-good", kNow - 2, nullptr, R"("load":0.5)"),
-          MakeRecord("py-high", kNow - 3, nullptr, R"("load":"high")"),    // mistyped: no record
-          MakeRecord("py-slow", kNow - 3, nullptr, R"("tps":-1)"),
-          MakeRecord("gone", kNow - 4, nullptr, R"("withdrawn":true)"),   // a tombstone
-          MakeRecord("future", kNow + 600, nullptr),
-      },
-      kNow);
+  std::vector<NodeRecord> nodes =
+      ReadNodeRecords(book,
+                      {
+                          MakeRecord(id, kNow - 1, &key, R"("load":0.75,"slots":4,"free_slots":1)"),
+                          MakeRecord(id, kNow, &forger, R"("load":0)"),  // forged id
+                          MakeRecord("py-good", kNow - 2, nullptr, R"("load":0.5)"),
+                          MakeRecord("py-high", kNow - 3, nullptr, R"("load":"high")"),  // mistyped: no record
+                          MakeRecord("py-slow", kNow - 3, nullptr, R"("tps":-1)"),
+                          MakeRecord("gone", kNow - 4, nullptr, R"("withdrawn":true)"),  // a tombstone
+                          MakeRecord("future", kNow + 600, nullptr),
+                      },
+                      kNow);
   ASSERT_EQ(nodes.size(), 2u);
   EXPECT_EQ(nodes[0].node_id, id);
   EXPECT_EQ(nodes[0].pubkey, key.public_key_hex());

@@ -9,8 +9,11 @@ namespace {
 
 // A valid record with `field` set to the JSON text `value` ("" leaves it out).
 std::string With(const std::string& field, const std::string& value) {
-  std::string fields[][2] = {{"node_id", R"("n1")"}, {"ip", R"("10.0.0.2")"}, {"port", "8000"},
-                             {"model", R"("tiny")"}, {"last_seen", "1700000000"}};
+  std::string fields[][2] = {{"node_id", R"("n1")"},
+                             {"ip", R"("10.0.0.2")"},
+                             {"port", "8000"},
+                             {"model", R"("tiny")"},
+                             {"last_seen", "1700000000"}};
   std::string out = "{";
   bool set = false;
   for (auto& [name, text] : fields) {
@@ -46,8 +49,8 @@ TEST(NodeRecordTest, ReadsAPythonRecord) {
 TEST(NodeRecordTest, ReadsOurFieldsAndIgnoresUnknownOnes) {
   const std::string key(64, 'a');
   auto r = ParseNodeRecord(R"({"node_id":"n1","ip":"::1","port":9000,"model":"m","last_seen":1,"slots":4,
-      "free_slots":3,"queue":1,"n_ctx":2048,"model_sha256":")" + std::string(64, 'f') +
-                           R"(","version":"0.1.0","openai_compatible":false,"pubkey":")" + key +
+      "free_slots":3,"queue":1,"n_ctx":2048,"model_sha256":")" +
+                           std::string(64, 'f') + R"(","version":"0.1.0","openai_compatible":false,"pubkey":")" + key +
                            R"(","sig":"11","extra":[1,{"a":null}]})");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->slots, 4);
@@ -69,14 +72,25 @@ TEST(NodeRecordTest, NullMeansAbsent) {
 
 TEST(NodeRecordTest, AcceptsTheEdgesOfEachRange) {
   const std::string accepted[] = {
-      With("port", "1"),           With("port", "65535"),         With("load", "0"),
-      With("load", "1"),           With("load", "1.0"),           With("tps", "0"),
-      With("tps", "1e6"),          With("dht_port", "0"),         With("node_id", R"("bootstrap-node")"),
-      With("node_id", "\"" + std::string(64, 'x') + "\""),        With("ip", R"("2001:db8::1")"),
-      With("ip", R"("node-1.example.org")"),                      With("ip", R"("localhost")"),
-      With("ip", R"("255.255.255.255")"),                         With("model", R"("tinyllama-1.1b.Q4_K_M")"),
-      With("model", R"("modèle")"),                               With("slots", R"(2,"free_slots":2)"),
-      With("version", R"("")"),    With("model_sha256", R"("")"),
+      With("port", "1"),
+      With("port", "65535"),
+      With("load", "0"),
+      With("load", "1"),
+      With("load", "1.0"),
+      With("tps", "0"),
+      With("tps", "1e6"),
+      With("dht_port", "0"),
+      With("node_id", R"("bootstrap-node")"),
+      With("node_id", "\"" + std::string(64, 'x') + "\""),
+      With("ip", R"("2001:db8::1")"),
+      With("ip", R"("node-1.example.org")"),
+      With("ip", R"("localhost")"),
+      With("ip", R"("255.255.255.255")"),
+      With("model", R"("tinyllama-1.1b.Q4_K_M")"),
+      With("model", R"("modèle")"),
+      With("slots", R"(2,"free_slots":2)"),
+      With("version", R"("")"),
+      With("model_sha256", R"("")"),
   };
   for (const std::string& json : accepted) {
     auto r = ParseNodeRecord(json);
@@ -118,7 +132,7 @@ TEST(NodeRecordTest, RefusesBadRecordsNamingTheField) {
       {With("port", "18446744073709551615"), "port"},
       {With("load", "-0.1"), "load"},
       {With("load", "1.5"), "load"},
-      {With("load", "NaN"), "object"},  // not JSON at all
+      {With("load", "NaN"), "object"},    // not JSON at all
       {With("load", "1e999"), "object"},  // overflows: the parser refuses it
       {With("tps", "-1"), "tps"},
       {With("tps", "-1e999"), "object"},
@@ -240,7 +254,7 @@ TEST(NodeRecordTest, Hosts) {
   EXPECT_TRUE(IsValidHost("::ffff:10.1.2.3", 253));
   EXPECT_TRUE(IsValidHost("my-node", 253));
   EXPECT_TRUE(IsValidHost("a1.b2.example", 253));
-  EXPECT_FALSE(IsValidHost("1.2.3", 253));      // a numeric form inet_aton reads as 1.2.0.3
+  EXPECT_FALSE(IsValidHost("1.2.3", 253));  // a numeric form inet_aton reads as 1.2.0.3
   EXPECT_FALSE(IsValidHost("10.1.2.3.4", 253));
   EXPECT_FALSE(IsValidHost("example.123", 253));
   EXPECT_FALSE(IsValidHost("exa_mple", 253));

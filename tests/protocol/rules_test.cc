@@ -56,8 +56,8 @@ TEST(RulesTest, TryAnotherNodeOnTheNodesFailuresOnly) {
   for (Code c : {Code::kUnavailable, Code::kDeadlineExceeded, Code::kIoError, Code::kMalformed}) {
     EXPECT_TRUE(TryAnotherNode(c)) << Status::CodeName(c);
   }
-  for (Code c : {Code::kOk, Code::kInvalidArgument, Code::kNotFound, Code::kTooLarge, Code::kCancelled,
-                 Code::kInternal}) {
+  for (Code c :
+       {Code::kOk, Code::kInvalidArgument, Code::kNotFound, Code::kTooLarge, Code::kCancelled, Code::kInternal}) {
     EXPECT_FALSE(TryAnotherNode(c)) << Status::CodeName(c);
   }
 }
