@@ -35,6 +35,10 @@ struct ClientOptions {
   uint16_t dht_port = 0;
   // Non-empty: a private swarm's secret (the nodes' swarm secret); datagrams carry its MAC.
   std::string swarm_secret;
+  // Use only nodes whose records are signed (the nodes' --require-signed): every node id is
+  // then bound to its key. Off by default, because older Python nodes do not sign; even then a
+  // signed node's id is never taken over by another key or by an unsigned record.
+  bool require_signed = false;
 
   // ---- selection ------------------------------------------------------------------------
   // Nodes that report a speed below min_tps (tokens/s) or a load above max_load (busy

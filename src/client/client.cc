@@ -161,6 +161,7 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   d.bind_host = options.dht_bind_host;
   d.bind_port = options.dht_port;
   d.swarm_secret = options.swarm_secret;
+  d.identity.require_signed = options.require_signed;
   auto discovery = client::Discovery::Start(std::move(d));
   if (!discovery.ok()) return discovery.status();
   return std::unique_ptr<Client>(new ClientImpl(std::move(options), std::move(discovery).value()));

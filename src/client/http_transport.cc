@@ -43,7 +43,7 @@ AttemptResult HttpTransport::Send(const NodeInfo& node, const Call& call, const 
   req.body = call.body;
   req.set_header("Content-Type", "application/json");
   req.set_header("Accept", call.stream ? "text/event-stream" : "application/json");
-  req.set_header(kForwardedHeader, "client");
+  req.set_header(protocol::kForwardedHeader, "client");
   if (!options_.api_key.empty()) req.set_header("Authorization", "Bearer " + options_.api_key);
 
   int http_status = 0;
@@ -67,7 +67,7 @@ AttemptResult HttpTransport::Send(const NodeInfo& node, const Call& call, const 
   };
   req.response_handler = [&](const httplib::Response& r) {
     http_status = r.status;
-    served_by = r.get_header_value(kServedByHeader);
+    served_by = r.get_header_value(protocol::kServedByHeader);
     return true;
   };
   req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
@@ -129,7 +129,7 @@ Result<std::string> HttpTransport::GetJson(ConnectionPool::Lease& lease, const c
   if (!r) return FromHttplibError(r.error(), std::string("GET ") + path);
   if (r->status != 200) return StatusFromHttp(r->status, r->body);
   if (r->body.size() > options_.max_response_bytes) return Status::TooLarge(std::string("GET ") + path + ": too large");
-  if (served_by->empty()) *served_by = r->get_header_value(kServedByHeader);
+  if (served_by->empty()) *served_by = r->get_header_value(protocol::kServedByHeader);
   return r->body;
 }
 

@@ -1,5 +1,6 @@
 // The Transport over HTTP: the nodes' OpenAI routes through pooled keep-alive connections,
-// each request marked `X-LlamaNet-Forwarded: client` so that the node serves it itself.
+// each request marked `X-LlamaNet-Forwarded: client` (protocol::kForwardedHeader) so that the
+// node serves it itself.
 // Thread-safe.
 #pragma once
 
@@ -7,11 +8,9 @@
 
 #include "client/connection_pool.h"
 #include "client/transport.h"
+#include "protocol/rules.h"
 
 namespace llamanet::client {
-
-inline constexpr const char* kForwardedHeader = "X-LlamaNet-Forwarded";
-inline constexpr const char* kServedByHeader = "X-LlamaNet-Node";
 
 struct HttpTransportOptions {
   std::string api_key;  // empty: no Authorization header

@@ -26,7 +26,7 @@ Request GetValue::MakeQuery() const {
 void GetValue::Merge(const std::vector<Record>& records) {
   for (const Record& r : records) {
     if (r.withdrawn || (accept_ && !accept_(r))) continue;
-    auto [it, inserted] = merged_.try_emplace(r.node_id, r);
+    auto [it, inserted] = merged_.try_emplace(r.node_id + '\n' + r.pubkey, r);
     if (!inserted && r.last_seen > it->second.last_seen) it->second = r;
   }
 }
@@ -74,7 +74,6 @@ void GetValue::OnFinish() {
   std::sort(result.records.begin(), result.records.end(), [](const Record& a, const Record& b) {
     return a.last_seen != b.last_seen ? a.last_seen > b.last_seen : a.node_id < b.node_id;
   });
-  if (single_record_ && result.records.size() > 1) result.records.resize(1);
   if (done_callback_) done_callback_(std::move(result));
 }
 

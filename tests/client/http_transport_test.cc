@@ -20,19 +20,19 @@ class FakeNode {
  public:
   FakeNode() {
     server_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
-      forwarded_ = req.get_header_value(kForwardedHeader);
+      forwarded_ = req.get_header_value(protocol::kForwardedHeader);
       authorization_ = req.get_header_value("Authorization");
       if (status_ != 200) {
         res.status = status_;
         res.set_content(R"({"error":{"message":"queue full"}})", "application/json");
         return;
       }
-      res.set_header(kServedByHeader, "fake-node");
+      res.set_header(protocol::kServedByHeader, "fake-node");
       res.set_content(R"({"id":"cmpl-1","model":"tiny","choices":[{"index":0,"text":"ok","finish_reason":"stop"}]})",
                       "application/json");
     });
     server_.Post("/v1/chat/completions", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_header(kServedByHeader, "fake-node");
+      res.set_header(protocol::kServedByHeader, "fake-node");
       res.set_chunked_content_provider("text/event-stream", [this](size_t, httplib::DataSink& sink) {
         auto event = [&](const std::string& data) {
           std::string e = "data: " + data + "\n\n";
@@ -53,7 +53,7 @@ class FakeNode {
       });
     });
     server_.Get("/status", [](const httplib::Request&, httplib::Response& res) {
-      res.set_header(kServedByHeader, "fake-node");
+      res.set_header(protocol::kServedByHeader, "fake-node");
       res.set_content(R"({"uptime":12.5,"tps":30,"load":0.5,"total_tokens":99,"model":"tiny"})", "application/json");
     });
     server_.Get("/health", [](const httplib::Request&, httplib::Response& res) {
