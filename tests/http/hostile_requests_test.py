@@ -419,6 +419,9 @@ def judge(case, ex):
             p = error_shape_problem(r, case.shape)
             if p:
                 problems.append("%d: %s" % (r.status, p))
+    if len(ex.responses) > case.responses:
+        problems.append("%d answers to %d request(s): the rest of the request was read as new requests (%s)" % (
+            len(ex.responses), case.responses, "/".join(str(r.status) for r in ex.responses)))
     if case.check:
         p = case.check(ex)
         if p:
@@ -456,7 +459,7 @@ def main():
                 print("FAIL  %-44s not run: the run is over its %d s budget" % (case.name, TIME_BUDGET))
                 continue
             ex = exchange(node.port, case.data, responses=case.responses, timeout=case.timeout,
-                          half_close=case.half_close, head_only=case.head_only, pieces=case.pieces)
+                          half_close=case.half_close, head_only=case.head_only, pieces=case.pieces, linger=0.3)
             problems = judge(case, ex)
             if case.needs and case.needs not in flags:
                 problems.append("the node has no %s flag" % case.needs)

@@ -158,7 +158,7 @@ class Exchange:
     def outcome(self):
         """The first final status, or how the connection ended without one."""
         if self.error:
-            return "garbage"
+            return "garbage (%s)" % self.error[:120]
         if self.responses:
             return self.responses[0].status
         return "closed" if self.end in ("closed", "reset") else self.end
@@ -174,12 +174,13 @@ def connect(port, host="127.0.0.1", source=None, timeout=5):
 
 
 def exchange(port, data, responses=1, timeout=5.0, half_close=False, head_only=False, pieces=None,
-             sock=None, source=None, wait_close=False):
+             sock=None, source=None, wait_close=False, linger=0.0):
     """Sends `data` (or `pieces`: a list of (delay seconds, bytes)) on a new connection while
     reading, and returns an Exchange once `responses` final responses are whole, the node
     closed, or `timeout` passed. `half_close` shuts the write side once everything is sent;
     `wait_close` keeps reading after the responses until the node closes (end "closed") or
-    the timeout (end "timeout")."""
+    the timeout (end "timeout"); `linger` keeps reading that long for answers nobody asked
+    for (a node that took the rest of a bad head for further requests)."""
     ex = Exchange()
     start = time.time()
     try:
@@ -252,14 +253,20 @@ def exchange(port, data, responses=1, timeout=5.0, half_close=False, head_only=F
                     for g in got:
                         (ex.interim if g.status < 200 else ex.responses).append(g)
                     if len(ex.responses) >= responses and not wait_close:
-                        ex.end = "complete"
-                        break
+                        if linger <= 0:
+                            ex.end = "complete"
+                            break
+                        deadline = min(deadline, time.time() + linger)
+                        linger = 0.0
+                        wait_close = True
     finally:
         if ex.end in ("closed", "reset") and buf:
             try:
-                got, _ = parse_responses(buf, head_only, at_eof=True)
+                got, buf = parse_responses(buf, head_only, at_eof=True)
                 for g in got:
                     (ex.interim if g.status < 200 else ex.responses).append(g)
+                if buf and not ex.error:
+                    ex.error = "%d bytes after the last answer (a wrong Content-Length?): %r" % (len(buf), buf[:60])
             except ValueError as e:
                 ex.error = str(e)
         s.close()
