@@ -434,7 +434,7 @@ def main():
         print(__doc__)
         return 2
     node_bin, model_path = sys.argv[1], sys.argv[2]
-    if not wait_for_files([node_bin, model_path], 300):
+    if not wait_for_files([node_bin, model_path], 60):
         print("FAIL: %s or %s is missing" % (node_bin, model_path))
         return 1
     started = time.time()
@@ -446,7 +446,11 @@ def main():
     passed = failed = 0
     try:
         for n in nodes.values():
-            n.start()
+            try:
+                n.start()
+            except RuntimeError as e:
+                print("FAIL: %s" % str(e)[:600])
+                return 1
         models = exchange(nodes["main"].port, get("/v1/models")).first
         model = models.json()["data"][0]["id"] if models and models.status == 200 else "tiny-f16"
         cases = build_cases(model)

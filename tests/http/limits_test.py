@@ -521,7 +521,7 @@ def run_tests(nodes, flags, start_errors):
                 try:
                     n.start()
                 except RuntimeError as e:
-                    start_errors[nname] = str(e).splitlines()[0]
+                    start_errors[nname] = str(e).replace("\n", " | ")[:300]
         sys.stdout.flush()
     return passed, failed
 
@@ -531,7 +531,7 @@ def main():
         print(__doc__)
         return 2
     node_bin, model_path = sys.argv[1], sys.argv[2]
-    if not wait_for_files([node_bin, model_path], 300):
+    if not wait_for_files([node_bin, model_path], 60):
         print("FAIL: %s or %s is missing" % (node_bin, model_path))
         return 1
     started = time.time()
@@ -553,7 +553,7 @@ def main():
             try:
                 n.start()
             except RuntimeError as e:
-                start_errors[name] = str(e).splitlines()[0]
+                start_errors[name] = str(e).replace("\n", " | ")[:300]
         passed, failed = run_tests(nodes, flags, start_errors)
     finally:
         for n in nodes.values():
