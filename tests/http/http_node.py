@@ -146,7 +146,6 @@ class Exchange:
         self.interim = []     # 1xx responses
         self.end = "open"     # "closed", "reset", "timeout" (still open at the deadline), "complete"
         self.sent_all = False
-        self.sent_bytes = 0
         self.first_byte_at = None  # seconds after connect
         self.error = None     # a parse error (garbage from the node)
         self.raw = b""
@@ -174,7 +173,7 @@ def connect(port, host="127.0.0.1", source=None, timeout=5):
 
 
 def exchange(port, data, responses=1, timeout=5.0, half_close=False, head_only=False, pieces=None,
-             sock=None, source=None, wait_close=False, linger=0.0):
+             source=None, wait_close=False, linger=0.0):
     """Sends `data` (or `pieces`: a list of (delay seconds, bytes)) on a new connection while
     reading, and returns an Exchange once `responses` final responses are whole, the node
     closed, or `timeout` passed. `half_close` shuts the write side once everything is sent;
@@ -184,7 +183,7 @@ def exchange(port, data, responses=1, timeout=5.0, half_close=False, head_only=F
     ex = Exchange()
     start = time.time()
     try:
-        s = sock or connect(port, source=source, timeout=timeout)
+        s = connect(port, source=source, timeout=timeout)
     except OSError as e:
         ex.end = "refused" if e.errno == errno.ECONNREFUSED else "closed"
         return ex
@@ -217,7 +216,6 @@ def exchange(port, data, responses=1, timeout=5.0, half_close=False, head_only=F
                 try:
                     n = s.send(out[:65536])
                     out = out[n:]
-                    ex.sent_bytes += n
                 except BlockingIOError:
                     pass
                 except OSError:

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sys
 import threading
 import time

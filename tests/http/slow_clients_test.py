@@ -16,7 +16,6 @@ token event and finish, all within a bound. Prints the measured figures, then
 import json
 import os
 import select
-import socket
 import sys
 import threading
 import time
