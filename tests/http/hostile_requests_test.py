@@ -218,12 +218,12 @@ def build_cases(model):
         {400, 413, 431, "closed"}, half_close=True, path="/generate")
     add("1,000 chunked trailers", chunked("/generate", [json.dumps(native).encode()], terminate=False) + b"0\r\n" +
         b"".join(b"X-T%d: v\r\n" % i for i in range(1000)) + b"\r\n", {200, 400, 413, 431, "closed"},
-        half_close=True, path="/generate")
+        path="/generate")
     add("valid chunked body", chunked("/generate", [b'{"prompt":', b'"Hello",', b'"max_tokens":2}']), {200},
         path="/generate")
     add("Content-Length and chunked together", b"POST /generate HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
         b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + b"%x\r\n%s\r\n0\r\n\r\n" % (
-            len(json.dumps(native)), json.dumps(native).encode()), {200, 400, "closed"}, half_close=True, path="/generate")
+            len(json.dumps(native)), json.dumps(native).encode()), {200, 400, "closed"}, path="/generate")
     add("Transfer-Encoding gzip", b"POST /generate HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
         b"Connection: close\r\n\r\nabc", {400, 411, 501, "closed"}, half_close=True, path="/generate")
     add("Content-Length larger than body", b"POST /generate HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n"
