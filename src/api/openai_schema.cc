@@ -224,7 +224,7 @@ void ReadMessages(FieldReader& r, std::vector<engine::ChatMessage>* messages) {
     if (msg.role != "system" && msg.role != "user" && msg.role != "assistant") {
       return r.Fail(at + ".role", Status::InvalidArgument(
                                       msg.role.empty() ? Quoted(at + ".role") + " is required"
-                                                       : "unknown role '" + msg.role + "' in " + Quoted(at + ".role") +
+                                                       : "unknown role in " + Quoted(at + ".role") +
                                                              " (expected system, developer, user or assistant)"));
     }
     Status content = ReadContent(m, msg.role, &msg.content);

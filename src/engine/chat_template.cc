@@ -48,7 +48,7 @@ Result<std::string> ChatTemplate::Render(const std::vector<ChatMessage>& message
   size_t total = 0;
   for (const ChatMessage& m : messages) {
     if (m.role != "system" && m.role != "user" && m.role != "assistant") {
-      return Status::InvalidArgument("unknown message role '" + m.role + "' (expected system, user or assistant)");
+      return Status::InvalidArgument("unknown message role (expected system, user or assistant)");
     }
     chat.push_back({m.role.c_str(), m.content.c_str()});
     total += m.role.size() + m.content.size();

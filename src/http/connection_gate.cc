@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+
 namespace llamanet::http {
 namespace {
 
@@ -91,6 +92,7 @@ GatedStream::Head GatedStream::ReadHead(const std::atomic<socket_t>& stop) {
       // Lines after the request line are headers (a folded continuation counts as one too).
       size_t lines = static_cast<size_t>(std::count(head.begin(), head.end(), '\n'));
       if (lines > limits_.max_headers) return Head::kTooManyLines;
+      head_bytes_ = end;
       return Head::kReady;
     }
     if (pending.size() > limits_.max_header_bytes + 4) return Head::kTooLarge;

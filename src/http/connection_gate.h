@@ -46,6 +46,8 @@ class GatedStream final : public httplib::Stream {
   Head ReadHead(const std::atomic<socket_t>& stop);
   // The buffered head's first line (for choosing an error shape); empty when none.
   std::string_view FirstLine() const;
+  // After kReady: the head, without the blank line that ends it.
+  std::string_view PendingHead() const { return std::string_view(buf_).substr(off_, head_bytes_); }
 
   bool is_readable() const override { return off_ < buf_.size(); }
   bool wait_readable() const override;
@@ -69,7 +71,8 @@ class GatedStream final : public httplib::Stream {
   socket_t sock_;
   const HttpLimits& limits_;
   std::string buf_;
-  size_t off_ = 0;  // bytes of buf_ already consumed
+  size_t off_ = 0;         // bytes of buf_ already consumed
+  size_t head_bytes_ = 0;  // after kReady: the head's length from off_
   const std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
 };
 
@@ -81,16 +84,19 @@ class ConnectionGate {
 
   class Ticket {
    public:
+    // 0 when admitted; else the status to answer (429 per-address cap, 503 total cap).
+    int refusal = 0;
+
     Ticket(ConnectionGate* gate, std::string ip) : gate_(gate), ip_(std::move(ip)) {}
-    Ticket(Ticket&& other) noexcept : gate_(other.gate_), ip_(std::move(other.ip_)) { other.gate_ = nullptr; }
+    Ticket(Ticket&& other) noexcept : refusal(other.refusal), gate_(other.gate_), ip_(std::move(other.ip_)) {
+      other.gate_ = nullptr;
+    }
     Ticket(const Ticket&) = delete;
     Ticket& operator=(const Ticket&) = delete;
     Ticket& operator=(Ticket&&) = delete;
     ~Ticket() {
       if (gate_) gate_->Release(ip_);
     }
-    // 0 when admitted; else the status to answer (429 per-address cap, 503 total cap).
-    int refusal = 0;
 
    private:
     ConnectionGate* gate_;

@@ -2,11 +2,30 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "http/json_body.h"
 
 namespace llamanet::http {
+namespace {
+
+constexpr size_t kMaxMessageBytes = 512;
+
+// An error message may carry a value a client sent (a field, a model name): it goes out
+// without control characters and bounded, whatever the value held.
+std::string Clean(const std::string& message) {
+  std::string out;
+  out.reserve(std::min(message.size(), kMaxMessageBytes));
+  for (size_t i = 0; i < message.size() && i < kMaxMessageBytes; ++i) {
+    unsigned char c = static_cast<unsigned char>(message[i]);
+    out.push_back(c < 0x20 || c == 0x7f ? '?' : message[i]);
+  }
+  return out;
+}
+
+}  // namespace
 
 int HttpStatusFor(const Status& status) {
   switch (status.code()) {
@@ -33,7 +52,7 @@ int OpenAiHttpStatusFor(const Status& status) {
   }
 }
 
-std::string NativeErrorJson(const std::string& message) { return DumpJson(nlohmann::json{{"detail", message}}); }
+std::string NativeErrorJson(const std::string& message) { return DumpJson(nlohmann::json{{"detail", Clean(message)}}); }
 
 void SetNativeError(httplib::Response& res, int http_status, const std::string& message) {
   res.status = http_status;
@@ -54,7 +73,7 @@ std::string OpenAiErrorJson(int http_status, const std::string& message, const s
     default:
       if (http_status >= 500) type = "server_error";
   }
-  nlohmann::json err = {{"message", message},
+  nlohmann::json err = {{"message", Clean(message)},
                         {"type", type},
                         {"param", param.empty() ? nlohmann::json(nullptr) : nlohmann::json(param)},
                         {"code", !code.empty() ? nlohmann::json(code)

@@ -10,23 +10,27 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "http/connection_threads.h"
 #include "http/http_errors.h"
+#include "http/request_head.h"
 
 namespace llamanet::http {
 namespace {
 
 bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
-// Threads kept when idle; the pool grows to one per open connection and shrinks back.
-constexpr size_t kBaseWorkers = 8;
+constexpr size_t kRefusalThreads = 64;
 constexpr size_t kDrainBytes = 256 << 10;
 constexpr int kDrainMs = 200;
 
 const char* Reason(int status) {
   switch (status) {
     case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     default: return "Bad Request";
   }
@@ -107,7 +111,12 @@ class HttpServer::Server final : public httplib::Server {
     }
     for (size_t left = keep_alive_max_count_; left > 0; --left) {
       switch (strm.ReadHead(svr_sock_)) {
-        case GatedStream::Head::kReady: break;
+        case GatedStream::Head::kReady:
+          if (HeadVerdict v = CheckHead(strm.PendingHead(), limits_.max_body_bytes); v.status != 0) {
+            WriteGateError(strm, v.status, v.message);
+            return false;
+          }
+          break;
         case GatedStream::Head::kClosed: return true;
         case GatedStream::Head::kTimeout:
           WriteGateError(strm, 408, "the request line and headers did not arrive in time");
@@ -143,8 +152,10 @@ HttpServer::HttpServer(HttpServerOptions options)
   s.set_read_timeout(options_.limits.read_timeout.count(), 0);
   s.set_write_timeout(options_.limits.write_timeout.count(), 0);
   s.set_default_headers({{"X-Content-Type-Options", "nosniff"}});
-  size_t max_workers = options_.limits.max_connections + kBaseWorkers;
-  s.new_task_queue = [max_workers] { return new httplib::ThreadPool(kBaseWorkers, max_workers, 2 * max_workers); };
+  // Beyond the gate's cap a few more threads are let in, so that a refused connection still
+  // gets its 503 instead of a silent close.
+  size_t max_threads = options_.limits.max_connections + kRefusalThreads;
+  s.new_task_queue = [max_threads] { return new ConnectionThreads(max_threads); };
   s.set_error_logger([](const httplib::Error& err, const httplib::Request* req) {
     LN_DEBUG << "http: " << httplib::to_string(err) << (req ? " (" + req->method + ")" : std::string());
   });
@@ -166,7 +177,8 @@ HttpServer::HttpServer(HttpServerOptions options)
   // Errors httplib makes itself (unknown route, body too large, bad framing) come with an empty
   // body: give them the API's JSON shape. Nothing of the request is echoed.
   s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    // A body of its own, or a stream (a peer's answer passed through), is already the answer.
+    if (!res.body.empty() || res.content_provider_) return httplib::Server::HandlerResponse::Unhandled;
     std::string msg = res.status == 404   ? "no such route"
                       : res.status == 413 ? "the request body is over the size limit"
                       : res.status == 414 ? "the request target is too long"

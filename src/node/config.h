@@ -33,6 +33,9 @@ struct NodeConfig {
   std::string swarm_secret;     // non-empty: a private swarm (every datagram carries a MAC)
   bool require_signed = false;  // refuse unsigned (Python) node records
   http::HttpLimits http_limits;  // what one client may send and hold
+  // 0: 128, or 2 x (parallel + max_queue) when that is more, so that one client (or one NAT
+  // gateway) can fill every slot and the queue with streams.
+  int32_t max_connections_per_ip = 0;
   bool metrics_open = false;     // /metrics without the API key
   bool verbose = false;
 };

@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "core/log.h"
@@ -20,6 +21,10 @@ http::HttpServerOptions ServerOptions(const NodeConfig& config, const std::strin
   o.host = config.host;
   o.port = config.port;
   o.limits = config.http_limits;
+  o.limits.max_connections_per_ip =
+      config.max_connections_per_ip > 0
+          ? static_cast<size_t>(config.max_connections_per_ip)
+          : std::max<size_t>(o.limits.max_connections_per_ip, 2 * static_cast<size_t>(config.parallel + config.max_queue));
   o.api_key = config.api_key;
   o.node_id = node_id;
   return o;

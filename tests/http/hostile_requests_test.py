@@ -214,7 +214,11 @@ def build_cases(model):
         {400, 413, "closed"}, half_close=True, path="/generate")
     add("chunk size negative", chunked("/generate", [], terminate=False) + b"-5\r\nabc\r\n", {400, "closed"},
         half_close=True, path="/generate")
+    # A chunk-size line (extensions included) is read up to 64 KiB and its extensions ignored: this
+    # body is then "abcde", not JSON (422); one line past the cap is refused.
     add("60 KiB chunk extension", chunked("/generate", [], terminate=False) + b"5;" + b"e" * 61440 + b"\r\nabcde\r\n0\r\n\r\n",
+        {400, 413, 422, 431, "closed"}, half_close=True, path="/generate")
+    add("70 KiB chunk extension", chunked("/generate", [], terminate=False) + b"5;" + b"e" * 71680 + b"\r\nabcde\r\n0\r\n\r\n",
         {400, 413, 431, "closed"}, half_close=True, path="/generate")
     add("1,000 chunked trailers", chunked("/generate", [json.dumps(native).encode()], terminate=False) + b"0\r\n" +
         b"".join(b"X-T%d: v\r\n" % i for i in range(1000)) + b"\r\n", {200, 400, 413, 431, "closed"},
