@@ -108,6 +108,13 @@ class Node:
     def kill9(self):
         return self.stop(signal.SIGKILL)
 
+    def freeze(self):
+        """SIGSTOP: the process answers nothing, but its kernel still accepts connections."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.proc.send_signal(signal.SIGCONT)
+
     def node_ids(self):
         status, _, body = http("GET", self.url + "/nodes", timeout=5)
         if status != 200:

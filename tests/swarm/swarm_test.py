@@ -131,6 +131,52 @@ class SwarmTest(unittest.TestCase):
             self.assertEqual(status, 200)
             self.assertEqual(served_by(headers), "n3")
 
+    def test_a_frozen_peer_holds_no_request_and_is_used_again_once_it_answers(self):
+        # Heartbeats of 10 s: the frozen node's record stays in every view, so only the proxy's
+        # deadlines and liveness probes keep requests off it.
+        boot = self.h.node("n1", self.model_a, heartbeat=10).start()
+        n2 = self.h.node("n2", self.model_b, heartbeat=10, bootstrap=[boot.dht_address]).start()
+        n3 = self.h.node("n3", self.model_b, heartbeat=10, bootstrap=[boot.dht_address]).start()
+        everyone = {"n1", "n2", "n3"}
+        self.assertTrue(wait_until(lambda: all(n.node_ids() == everyone for n in (boot, n2, n3)), timeout=30))
+        # Both peers of model-b have served through n1 (so both are verified).
+        served = set()
+        deadline = time.time() + 20
+        while served != {"n2", "n3"} and time.time() < deadline:
+            status, headers, _ = completion(boot, "model-b")
+            self.assertEqual(status, 200)
+            served.add(served_by(headers))
+        self.assertEqual(served, {"n2", "n3"})
+
+        n2.freeze()
+        try:
+            results = []
+            lock = threading.Lock()
+
+            def worker(k):
+                for i in range(6):
+                    t0 = time.time()
+                    status, headers, _ = completion(boot, "model-b", timeout=30)
+                    with lock:
+                        results.append((status, served_by(headers), time.time() - t0))
+
+            threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=60)
+        finally:
+            n2.thaw()
+        slowest = max(r[2] for r in results)
+        print("\n24 requests with n2 frozen: slowest %.2f s, served by %s"
+              % (slowest, sorted({r[1] for r in results})), file=sys.stderr)
+        self.assertEqual(len(results), 24)
+        self.assertEqual([r for r in results if r[0] != 200 or r[1] != "n3"], [])
+        self.assertLess(slowest, 5.0, "a request waited on the frozen peer")
+        # Thawed, n2 proves itself to n1's recheck and may be chosen again.
+        self.assertTrue(wait_until(lambda: "peer n2 at 127.0.0.1:%d answers again" % n2.port in boot.read_log(),
+                                   timeout=5), boot.read_log())
+
     def test_a_node_that_fills_its_last_slot_says_so_before_its_next_heartbeat(self):
         # Heartbeats of 10 s: only the publish on a marked load change can tell a peer in time.
         slow = ["--parallel", "1", "--n-ctx", "8192"]
