@@ -45,18 +45,19 @@ ForwardAuth::ForwardAuth(const std::string& swarm_secret, ForwardAuthOptions opt
     : mac_(DerivedKey(swarm_secret)), options_(options), now_(std::move(now)) {}
 
 std::string ForwardAuth::Message(const std::string& method, const std::string& path, const std::string& time,
-                                 const std::string& nonce, const std::string& body) const {
-  return method + "\n" + path + "\n" + time + "\n" + nonce + "\n" + Sha256Hex(body);
+                                 const std::string& nonce, const std::string& body, const std::string& to) {
+  return method + "\n" + path + "\n" + time + "\n" + nonce + "\n" + Sha256Hex(body) + "\n" + to;
 }
 
-std::string ForwardAuth::Credential(const std::string& method, const std::string& path, const std::string& body) const {
+std::string ForwardAuth::Credential(const std::string& method, const std::string& path, const std::string& body,
+                                    const std::string& to) const {
   const std::string time = std::to_string(now_());
   const std::string nonce = NewIdentityNonce();
-  return time + "." + nonce + "." + mac_.Mac(Message(method, path, time, nonce, body));
+  return time + "." + nonce + "." + mac_.Mac(Message(method, path, time, nonce, body, to));
 }
 
 bool ForwardAuth::Accept(const std::string& method, const std::string& path, const std::string& body,
-                         const std::string& header) {
+                         const std::string& self, const std::string& header) {
   size_t dot1 = header.find('.');
   size_t dot2 = dot1 == std::string::npos ? std::string::npos : header.find('.', dot1 + 1);
   if (dot2 == std::string::npos) return false;
@@ -68,7 +69,7 @@ bool ForwardAuth::Accept(const std::string& method, const std::string& path, con
   const int64_t now = now_();
   const int64_t skew = options_.max_skew.count();
   if (t < now - skew || t > now + skew) return false;
-  if (!mac_.Verify(Message(method, path, time, nonce, body), mac)) return false;
+  if (!mac_.Verify(Message(method, path, time, nonce, body, self), mac)) return false;
 
   std::lock_guard<std::mutex> lock(mu_);
   // A nonce older than the window can no longer pass the time check: forget it.

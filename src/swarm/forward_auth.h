@@ -4,10 +4,11 @@
 // forwarding node adds instead
 //   X-LlamaNet-Auth: <unix seconds>.<nonce: 32 hex digits>.<HMAC-SHA256: 64 hex digits>
 // keyed by HMAC-SHA256(secret, "llamanet-forward-v1") over
-//   "<method>\n<path>\n<unix seconds>\n<nonce>\n<SHA-256 of the body, hex>".
-// The receiving node takes it in place of its API key when the time is within max_skew of its
-// own clock and the nonce was not seen before; nonces are remembered for the whole window, so
-// a captured credential cannot be replayed. Thread-safe.
+//   "<method>\n<path>\n<unix seconds>\n<nonce>\n<SHA-256 of the body, hex>\n<peer's node_id>".
+// The receiving node takes it in place of its API key when it is the peer named, the time is
+// within max_skew of its own clock and the nonce was not seen before; nonces are remembered for
+// the whole window, so a captured credential cannot be replayed, there or at another node.
+// Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -35,16 +36,18 @@ class ForwardAuth {
   explicit ForwardAuth(const std::string& swarm_secret, ForwardAuthOptions options = {},
                        std::function<int64_t()> now = UnixNow);
 
-  // The header value for a request to forward.
-  std::string Credential(const std::string& method, const std::string& path, const std::string& body) const;
-  // Whether `header` vouches for this request; a credential is accepted once.
-  bool Accept(const std::string& method, const std::string& path, const std::string& body, const std::string& header);
+  // The header value for a request to forward to the node `to`.
+  std::string Credential(const std::string& method, const std::string& path, const std::string& body,
+                         const std::string& to) const;
+  // Whether `header` vouches for this request to the node `self`; a credential is accepted once.
+  bool Accept(const std::string& method, const std::string& path, const std::string& body, const std::string& self,
+              const std::string& header);
 
   static int64_t UnixNow();
 
  private:
-  std::string Message(const std::string& method, const std::string& path, const std::string& time,
-                      const std::string& nonce, const std::string& body) const;
+  static std::string Message(const std::string& method, const std::string& path, const std::string& time,
+                             const std::string& nonce, const std::string& body, const std::string& to);
 
   const dht::SwarmAuth mac_;  // keyed by the derived key, not the secret itself
   const ForwardAuthOptions options_;

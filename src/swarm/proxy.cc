@@ -68,7 +68,8 @@ Outcome AwaitAnswer(PeerExchange& ex, const httplib::Request& req, Watchdog& wat
   }
 }
 
-httplib::Request Outgoing(const httplib::Request& in, const std::string& self_node_id, const ForwardAuth* auth) {
+httplib::Request Outgoing(const httplib::Request& in, const std::string& self_node_id, const ForwardAuth* auth,
+                          const std::string& to) {
   httplib::Request out;
   out.method = in.method;
   out.path = in.path;
@@ -78,7 +79,7 @@ httplib::Request Outgoing(const httplib::Request& in, const std::string& self_no
     if (in.has_header(h)) out.set_header(h, in.get_header_value(h));
   }
   out.set_header(kForwardedHeader, self_node_id);
-  if (auth) out.set_header(kForwardAuthHeader, auth->Credential(out.method, out.path, out.body));
+  if (auth) out.set_header(kForwardAuthHeader, auth->Credential(out.method, out.path, out.body, to));
   return out;
 }
 
@@ -135,7 +136,7 @@ ForwardResult Proxy::Forward(const httplib::Request& req, httplib::Response& res
     if (req.is_connection_closed()) return ForwardResult::kClientGone;
     Result<PeerTarget> target = verifier_.Verify(peer);
     if (!target.ok()) continue;  // the verifier says why, and the router skips it from now on
-    auto ex = std::make_shared<PeerExchange>(*target, Outgoing(req, options_.self_node_id, auth_),
+    auto ex = std::make_shared<PeerExchange>(*target, Outgoing(req, options_.self_node_id, auth_, peer.node_id),
                                              options_.connect_timeout, options_.read_timeout,
                                              options_.max_buffered_bytes);
     Watchdog watchdog(*target, options_);

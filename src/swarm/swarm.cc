@@ -188,7 +188,7 @@ Result<IdentityProof> Swarm::ProveIdentity(const std::string& nonce) const {
 
 bool Swarm::AcceptForwarded(const httplib::Request& req) {
   if (!forward_auth_ || !req.has_header(kForwardAuthHeader)) return false;
-  return forward_auth_->Accept(req.method, req.path, req.body, req.get_header_value(kForwardAuthHeader));
+  return forward_auth_->Accept(req.method, req.path, req.body, node_id_, req.get_header_value(kForwardAuthHeader));
 }
 
 }  // namespace llamanet::swarm

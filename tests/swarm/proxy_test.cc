@@ -149,9 +149,10 @@ TEST(ProxyTest, RelaysAVerifiedPeersAnswerAndNeverTheClientsKey) {
   // The swarm credential the peer got is good once for exactly this request.
   ForwardAuth receiver("swarm-secret");
   const std::string cred = seen.get_header_value(kForwardAuthHeader);
-  EXPECT_FALSE(receiver.Accept("POST", "/v1/completions", std::string(kBody) + "x", cred));
-  EXPECT_TRUE(receiver.Accept("POST", "/v1/completions", kBody, cred));
-  EXPECT_FALSE(receiver.Accept("POST", "/v1/completions", kBody, cred));
+  EXPECT_FALSE(receiver.Accept("POST", "/v1/completions", std::string(kBody) + "x", "n1", cred));
+  EXPECT_FALSE(receiver.Accept("POST", "/v1/completions", kBody, "n2", cred));
+  EXPECT_TRUE(receiver.Accept("POST", "/v1/completions", kBody, "n1", cred));
+  EXPECT_FALSE(receiver.Accept("POST", "/v1/completions", kBody, "n1", cred));
 }
 
 TEST(ProxyTest, FailsOverWithin3sOfAFrozenPeerAndAvoidsItUntilItAnswersAgain) {
