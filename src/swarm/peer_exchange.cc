@@ -104,6 +104,11 @@ httplib::Headers PeerExchange::headers() const {
   return headers_;
 }
 
+PeerExchange::Clock::time_point PeerExchange::last_heard() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_heard_;
+}
+
 std::string PeerExchange::TakeData() {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;

@@ -45,6 +45,8 @@ class PeerExchange {
   Snapshot WaitForChange(std::chrono::milliseconds timeout);
   // The peer's headers. REQUIRES: a snapshot said answered.
   httplib::Headers headers() const;
+  // When the last byte came from the peer (the start before any).
+  Clock::time_point last_heard() const;
   // The body bytes received and not yet taken.
   std::string TakeData();
   // Stops the exchange and closes its connection. Idempotent.

@@ -26,13 +26,14 @@ class Watchdog {
         interval_(options.probe_interval),
         timeout_(options.probe_timeout) {}
 
-  // False once the peer has been silent since `last_heard` for answer_grace and then did not
-  // answer a probe. Probes at most every probe_interval; blocks up to probe_timeout when it does.
-  bool Alive(Clock::time_point last_heard) {
+  // True once the peer has been silent since `last_heard` for answer_grace, did not answer a
+  // probe, and sent nothing on the exchange meanwhile either. Probes at most every
+  // probe_interval; blocks up to probe_timeout when it does.
+  bool Frozen(const PeerExchange& ex, Clock::time_point last_heard) {
     const Clock::time_point now = Clock::now();
-    if (now - last_heard < grace_ || now < next_probe_) return true;
+    if (now - last_heard < grace_ || now < next_probe_) return false;
     next_probe_ = now + interval_;
-    return AnswersHttp(target_.ip, target_.port, timeout_);
+    return !AnswersHttp(target_.ip, target_.port, timeout_) && ex.last_heard() == last_heard;
   }
 
  private:
@@ -61,7 +62,7 @@ Outcome AwaitAnswer(PeerExchange& ex, const httplib::Request& req, Watchdog& wat
       return Outcome::kDown;
     }
     if (req.is_connection_closed()) return Outcome::kClientGone;
-    if (!watchdog.Alive(s.last_heard)) {
+    if (watchdog.Frozen(ex, s.last_heard)) {
       *why = "no answer, and none to a liveness probe";
       return Outcome::kDown;
     }
@@ -114,7 +115,7 @@ void Relay(std::shared_ptr<PeerExchange> ex, const PeerRecord& peer, const PeerT
             sink.done();
             return true;
           }
-          if (!sink.is_writable() || !watchdog->Alive(now.last_heard)) return false;
+          if (!sink.is_writable() || watchdog->Frozen(*ex, now.last_heard)) return false;
         }
       },
       [ex](bool) { ex->Cancel(); });
