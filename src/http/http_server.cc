@@ -71,6 +71,15 @@ void WriteGateError(GatedStream& strm, int status, const std::string& message) {
   }
 }
 
+void SetUnauthorized(const httplib::Request& req, httplib::Response& res) {
+  const char* msg = "missing or wrong API key: send 'Authorization: Bearer <key>'";
+  if (IsOpenAiPath(req.path)) {
+    SetOpenAiError(res, 401, msg);
+  } else {
+    SetNativeError(res, 401, msg);
+  }
+}
+
 }  // namespace
 
 bool IsOpenAiPath(const std::string& path) { return StartsWith(path, "/v1/") || path == "/v1"; }
@@ -163,15 +172,11 @@ HttpServer::HttpServer(HttpServerOptions options)
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!options_.node_id.empty()) res.set_header("X-LlamaNet-Node", options_.node_id);
     const Route* route = RouteOf(req);
-    if (options_.api_key.empty() || !route || route->access == Access::kOpen || Authorized(req)) {
+    // With an alternate credential, the route's handler decides once the body is read.
+    if (options_.api_key.empty() || !route || route->access == Access::kOpen || KeyMatches(req) || alternate_) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
-    const char* msg = "missing or wrong API key: send 'Authorization: Bearer <key>'";
-    if (IsOpenAiPath(req.path)) {
-      SetOpenAiError(res, 401, msg);
-    } else {
-      SetNativeError(res, 401, msg);
-    }
+    SetUnauthorized(req, res);
     return httplib::Server::HandlerResponse::Handled;
   });
   // Errors httplib makes itself (unknown route, body too large, bad framing) come with an empty
@@ -213,14 +218,22 @@ HttpServer::HttpServer(HttpServerOptions options)
 
 HttpServer::~HttpServer() = default;
 
+httplib::Server::Handler HttpServer::Guarded(httplib::Server::Handler handler, Access access) const {
+  if (access == Access::kOpen || options_.api_key.empty()) return handler;
+  return [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    if (!KeyMatches(req) && !(alternate_ && alternate_(req))) return SetUnauthorized(req, res);
+    handler(req, res);
+  };
+}
+
 void HttpServer::Get(const std::string& pattern, httplib::Server::Handler handler, Access access) {
   routes_.push_back({"GET", pattern, std::regex(pattern), access});
-  server_->Get(pattern, std::move(handler));
+  server_->Get(pattern, Guarded(std::move(handler), access));
 }
 
 void HttpServer::Post(const std::string& pattern, httplib::Server::Handler handler, Access access) {
   routes_.push_back({"POST", pattern, std::regex(pattern), access});
-  server_->Post(pattern, std::move(handler));
+  server_->Post(pattern, Guarded(std::move(handler), access));
 }
 
 void HttpServer::SetAlternateCredential(Credential credential) { alternate_ = std::move(credential); }
@@ -243,7 +256,7 @@ const HttpServer::Route* HttpServer::RouteOf(const httplib::Request& req) const 
   return nullptr;
 }
 
-bool HttpServer::Authorized(const httplib::Request& req) const {
+bool HttpServer::KeyMatches(const httplib::Request& req) const {
   std::string expected = "Bearer " + options_.api_key;
   const std::string& got = req.get_header_value("Authorization");
   // Constant-time compare: the key must not leak through response timing.
@@ -251,8 +264,7 @@ bool HttpServer::Authorized(const httplib::Request& req) const {
   for (size_t i = 0; i < got.size() && i < expected.size(); ++i) {
     diff |= static_cast<unsigned char>(got[i] ^ expected[i]);
   }
-  if (diff == 0) return true;
-  return alternate_ && alternate_(req);
+  return diff == 0;
 }
 
 Status HttpServer::Bind() {

@@ -46,7 +46,8 @@ class HttpServer {
   void Post(const std::string& pattern, httplib::Server::Handler handler, Access access = Access::kKey);
 
   // Another way to be let in on kKey routes besides the API key (e.g. a swarm peer's signed
-  // credential). Set before Run(); called on worker threads.
+  // credential). Asked only when the key is missing or wrong, after the request body is read
+  // (so that it may cover the body). Set before Run(); called on worker threads.
   using Credential = std::function<bool(const httplib::Request&)>;
   void SetAlternateCredential(Credential credential);
 
@@ -80,7 +81,9 @@ class HttpServer {
     std::regex regex;
     Access access;
   };
-  bool Authorized(const httplib::Request& req) const;
+  bool KeyMatches(const httplib::Request& req) const;
+  // The handler of a kKey route: asks the alternate credential, now that the body is read.
+  httplib::Server::Handler Guarded(httplib::Server::Handler handler, Access access) const;
   const Route* RouteOf(const httplib::Request& req) const;
 
   HttpServerOptions options_;

@@ -99,6 +99,8 @@ const std::vector<OptionSpec>& Specs() {
        [](NodeConfig& c, const std::string& v, int64_t) { c.swarm_secret = v; }},
       {"--require-signed", "LLAMANET_REQUIRE_SIGNED", Kind::kBool, "refuse unsigned node records (Python nodes sign none)", 0, 0,
        [](NodeConfig& c, const std::string&, int64_t n) { c.require_signed = n != 0; }},
+      {"--allow-private-peers", "LLAMANET_ALLOW_PRIVATE_PEERS", Kind::kBool, "forward to peers at loopback, link-local, multicast or metadata addresses too", 0, 0,
+       [](NodeConfig& c, const std::string&, int64_t n) { c.allow_private_peers = n != 0; }},
       {"--max-body-bytes", "LLAMANET_MAX_BODY_BYTES", Kind::kInt, "largest request body, chunked or not (default 4194304); 413 beyond", 1024, int64_t{1} << 30,
        [](NodeConfig& c, const std::string&, int64_t n) { c.http_limits.max_body_bytes = static_cast<size_t>(n); }},
       {"--max-header-bytes", "LLAMANET_MAX_HEADER_BYTES", Kind::kInt, "largest request line + headers (default 16384, at most 65536); 431 beyond", 256, 65536,

@@ -7,6 +7,7 @@
 #include "engine/llama_engine.h"
 #include "api/native_api.h"
 #include "api/openai_api.h"
+#include "api/identity_route.h"
 #include "api/swarm_routes.h"
 #include "http/http_errors.h"
 #include "webui/webui_routes.h"
@@ -39,6 +40,7 @@ swarm::SwarmOptions SwarmOptionsOf(const NodeConfig& c) {
   o.heartbeat_interval = c.heartbeat_interval;
   o.swarm_secret = c.swarm_secret;
   o.require_signed = c.require_signed;
+  o.allow_private_peers = c.allow_private_peers;
   o.model_path = c.model_path;
   return o;
 }
@@ -89,6 +91,11 @@ Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_
   api::RegisterNativeApi(http, node->context_);
   api::RegisterOpenAiApi(http, node->context_);
   api::RegisterSwarmApi(http, node->swarm_->view(), node->swarm_->dht());
+  swarm::Swarm* member = node->swarm_.get();
+  api::RegisterIdentityApi(http, [member](const std::string& nonce) { return member->ProveIdentity(nonce); });
+  if (!config.swarm_secret.empty()) {
+    http.SetAlternateCredential([member](const httplib::Request& req) { return member->AcceptForwarded(req); });
+  }
   webui::RegisterWebUi(http, http::Access::kOpen);
   api::NodeMetrics* metrics = node->metrics_.get();
   http.Get(

@@ -29,6 +29,9 @@ struct PeerRecord {
   std::string model_sha256;
   std::string version;
   bool openai_compatible = true;
+  // Not a field of the JSON: the key that signed the record in the DHT (64 hex digits), empty
+  // for an unsigned (Python) record. A peer must prove it holds this key before it gets a request.
+  std::string pubkey;
 };
 
 // The record as the JSON object the DHT carries (without pubkey/sig: the DHT signs).

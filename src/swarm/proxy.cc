@@ -1,165 +1,165 @@
 #include "swarm/proxy.h"
 
-#include <condition_variable>
-#include <deque>
+#include <algorithm>
+#include <cctype>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "core/log.h"
+#include "swarm/peer_exchange.h"
+#include "swarm/peer_probe.h"
 
 namespace llamanet::swarm {
 namespace {
 
-// One request to one peer, run on its own thread so that the handler can wait for the
-// peer's status line before it commits to an answer, then relay the body as it comes.
-struct Exchange {
-  enum class State { kWaiting, kAnswered, kFailed };
+using Clock = std::chrono::steady_clock;
 
-  std::mutex mu;
-  std::condition_variable cv;
-  State state = State::kWaiting;  // all guarded by mu
-  int status = 0;
-  httplib::Headers headers;
-  std::deque<std::string> chunks;
-  size_t buffered = 0;
-  bool finished = false;
-  bool broken = false;  // the peer's answer ended early (it died mid-stream)
-  bool cancelled = false;
-  std::string error;
+// A peer that answers these has refused the request (busy, broken, or not letting us in); the
+// next peer may take it.
+bool RefusalStatus(int status) { return status >= 500 || status == 429 || status == 401 || status == 403; }
 
-  std::unique_ptr<httplib::Client> client;
-  std::thread thread;
+// Tells a frozen peer from a busy one while the proxy waits on it.
+class Watchdog {
+ public:
+  Watchdog(PeerTarget target, const ProxyOptions& options)
+      : target_(std::move(target)),
+        grace_(options.answer_grace),
+        interval_(options.probe_interval),
+        timeout_(options.probe_timeout) {}
 
-  ~Exchange() {
-    if (thread.joinable()) thread.join();
+  // True once the peer has been silent since `last_heard` for answer_grace, did not answer a
+  // probe, and sent nothing on the exchange meanwhile either. Probes at most every
+  // probe_interval; blocks up to probe_timeout when it does.
+  bool Frozen(const PeerExchange& ex, Clock::time_point last_heard) {
+    const Clock::time_point now = Clock::now();
+    if (now - last_heard < grace_ || now < next_probe_) return false;
+    next_probe_ = now + interval_;
+    return !AnswersHttp(target_.ip, target_.port, timeout_) && ex.last_heard() == last_heard;
   }
 
-  void Cancel() {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      cancelled = true;
-    }
-    cv.notify_all();
-    client->stop();  // interrupts a read that waits on the peer
-  }
+ private:
+  const PeerTarget target_;
+  const std::chrono::milliseconds grace_, interval_, timeout_;
+  Clock::time_point next_probe_{};
 };
 
-bool RetryableStatus(int status) { return status >= 500 || status == 429; }
+enum class Outcome { kAnswered, kRefused, kDown, kClientGone };
 
-std::shared_ptr<Exchange> Start(const httplib::Request& in, const PeerRecord& peer, const ProxyOptions& o) {
-  auto ex = std::make_shared<Exchange>();
-  ex->client = std::make_unique<httplib::Client>(peer.ip, peer.port);
-  ex->client->set_connection_timeout(std::chrono::duration_cast<std::chrono::seconds>(o.connect_timeout).count(),
-                                     static_cast<time_t>((o.connect_timeout.count() % 1000) * 1000));
-  ex->client->set_read_timeout(o.read_timeout.count(), 0);
-  ex->client->set_tcp_nodelay(true);
-
-  auto out = std::make_shared<httplib::Request>();
-  out->method = in.method;
-  out->path = in.path;
-  out->body = in.body;
-  for (const char* h : {"Content-Type", "Authorization", "Accept", "X-Request-Id"}) {
-    if (in.has_header(h)) out->set_header(h, in.get_header_value(h));
+// Waits until the peer's answer begins (its first body byte, or its end), it refuses, it fails
+// or freezes, or the client leaves.
+Outcome AwaitAnswer(PeerExchange& ex, const httplib::Request& req, Watchdog& watchdog,
+                    std::chrono::milliseconds client_poll, int* status, std::string* why) {
+  while (true) {
+    PeerExchange::Snapshot s = ex.WaitForChange(client_poll);
+    *status = s.status;
+    if (s.answered && RefusalStatus(s.status)) {
+      *why = "HTTP " + std::to_string(s.status);
+      return Outcome::kRefused;
+    }
+    if (s.answered && s.has_data) return Outcome::kAnswered;
+    if (s.finished) {
+      if (s.answered && !s.broken) return Outcome::kAnswered;
+      *why = s.error;
+      return Outcome::kDown;
+    }
+    if (req.is_connection_closed()) return Outcome::kClientGone;
+    if (watchdog.Frozen(ex, s.last_heard)) {
+      *why = "no answer, and none to a liveness probe";
+      return Outcome::kDown;
+    }
   }
-  out->set_header(kForwardedHeader, o.self_node_id);
-  size_t max_buffered = o.max_buffered_bytes;
-  Exchange* raw = ex.get();
-  out->response_handler = [raw](const httplib::Response& r) {
-    std::lock_guard<std::mutex> lock(raw->mu);
-    raw->status = r.status;
-    raw->headers = r.headers;
-    if (RetryableStatus(r.status)) {
-      raw->state = Exchange::State::kFailed;
-      raw->error = "HTTP " + std::to_string(r.status);
-    } else {
-      raw->state = Exchange::State::kAnswered;
-    }
-    raw->cv.notify_all();
-    return raw->state == Exchange::State::kAnswered;
-  };
-  out->content_receiver = [raw, max_buffered](const char* data, size_t n, uint64_t, uint64_t) {
-    std::unique_lock<std::mutex> lock(raw->mu);
-    raw->cv.wait(lock, [&] { return raw->cancelled || raw->buffered < max_buffered; });
-    if (raw->cancelled) return false;
-    raw->chunks.emplace_back(data, n);
-    raw->buffered += n;
-    raw->cv.notify_all();
-    return true;
-  };
-  ex->thread = std::thread([raw, out] {
-    httplib::Response res;
-    httplib::Error err = httplib::Error::Success;
-    bool ok = raw->client->send(*out, res, err);
-    std::lock_guard<std::mutex> lock(raw->mu);
-    if (raw->state == Exchange::State::kWaiting) {
-      raw->state = Exchange::State::kFailed;
-      raw->error = ok ? "no answer" : httplib::to_string(err);
-    }
-    raw->broken = !ok;
-    raw->finished = true;
-    raw->cv.notify_all();
-  });
-  return ex;
+}
+
+httplib::Request Outgoing(const httplib::Request& in, const std::string& self_node_id, const ForwardAuth* auth,
+                          const std::string& to) {
+  httplib::Request out;
+  out.method = in.method;
+  out.path = in.path;
+  out.body = in.body;
+  // Never Authorization: the client's key is for the node it chose.
+  for (const char* h : {"Content-Type", "Accept", "X-Request-Id"}) {
+    if (in.has_header(h)) out.set_header(h, in.get_header_value(h));
+  }
+  out.set_header(kForwardedHeader, self_node_id);
+  if (auth) out.set_header(kForwardAuthHeader, auth->Credential(out.method, out.path, out.body, to));
+  return out;
+}
+
+// Answers `res` with the peer's answer, relayed as it comes.
+void Relay(std::shared_ptr<PeerExchange> ex, const PeerRecord& peer, const PeerTarget& target, int status,
+           const ProxyOptions& options, httplib::Response& res) {
+  res.status = status;
+  std::string content_type = "application/json";
+  for (const auto& [name, value] : ex->headers()) {
+    if (name == "Content-Type") content_type = ForwardedContentType(value);
+    if (name == "X-Request-Id" || name == "Retry-After" || name == "Cache-Control") res.set_header(name, value);
+  }
+  // The answer is the peer's: the id it proved replaces this node's.
+  res.headers.erase(kServedByHeader);
+  res.set_header(kServedByHeader, peer.node_id);
+  auto watchdog = std::make_shared<Watchdog>(target, options);
+  res.set_chunked_content_provider(
+      content_type,
+      [ex, watchdog, poll = options.client_poll](size_t, httplib::DataSink& sink) {
+        while (true) {
+          std::string data = ex->TakeData();
+          if (!data.empty()) {
+            if (!sink.write(data.data(), data.size())) return false;
+            continue;
+          }
+          PeerExchange::Snapshot now = ex->WaitForChange(poll);
+          if (now.has_data) continue;
+          if (now.finished) {
+            // A peer that died mid-answer must not look like a complete answer: drop the
+            // connection so that the client sees the failure.
+            if (now.broken) return false;
+            sink.done();
+            return true;
+          }
+          if (!sink.is_writable() || watchdog->Frozen(*ex, now.last_heard)) return false;
+        }
+      },
+      [ex](bool) { ex->Cancel(); });
 }
 
 }  // namespace
 
-bool Proxy::Forward(const httplib::Request& req, httplib::Response& res, const std::vector<PeerRecord>& peers) {
+std::string ForwardedContentType(const std::string& peer_content_type) {
+  std::string base = peer_content_type.substr(0, peer_content_type.find(';'));
+  base.erase(std::remove_if(base.begin(), base.end(), [](unsigned char c) { return std::isspace(c); }), base.end());
+  std::transform(base.begin(), base.end(), base.begin(), [](unsigned char c) { return std::tolower(c); });
+  return base == "text/event-stream" ? "text/event-stream" : "application/json";
+}
+
+ForwardResult Proxy::Forward(const httplib::Request& req, httplib::Response& res, const std::vector<PeerRecord>& peers) {
+  size_t attempts = 0;
   for (const PeerRecord& peer : peers) {
-    std::shared_ptr<Exchange> ex = Start(req, peer, options_);
-    std::unique_lock<std::mutex> lock(ex->mu);
-    ex->cv.wait(lock, [&] { return ex->state != Exchange::State::kWaiting; });
-    if (ex->state == Exchange::State::kFailed) {
-      std::string why = ex->error;
-      lock.unlock();
-      ex->Cancel();
-      router_.MarkFailed(peer.node_id);
-      LN_WARN << "peer " << peer.node_id << " at " << peer.ip << ":" << peer.port << " failed (" << why
-              << "); trying the next";
-      continue;
+    if (attempts++ == options_.max_attempts) break;
+    if (req.is_connection_closed()) return ForwardResult::kClientGone;
+    Result<PeerTarget> target = verifier_.Verify(peer);
+    if (!target.ok()) continue;  // the verifier says why, and the router skips it from now on
+    auto ex = std::make_shared<PeerExchange>(*target, Outgoing(req, options_.self_node_id, auth_, peer.node_id),
+                                             options_.connect_timeout, options_.read_timeout,
+                                             options_.max_buffered_bytes);
+    Watchdog watchdog(*target, options_);
+    int status = 0;
+    std::string why;
+    switch (AwaitAnswer(*ex, req, watchdog, options_.client_poll, &status, &why)) {
+      case Outcome::kAnswered:
+        Relay(ex, peer, *target, status, options_, res);
+        return ForwardResult::kAnswered;
+      case Outcome::kClientGone:
+        return ForwardResult::kClientGone;
+      case Outcome::kRefused:
+        router_.MarkRefused(peer.node_id);
+        break;
+      case Outcome::kDown:
+        verifier_.MarkDown(peer);
+        break;
     }
-    res.status = ex->status;
-    // The answer is the peer's: its X-LlamaNet-Node replaces this node's.
-    res.headers.erase(kServedByHeader);
-    std::string content_type = "application/json";
-    for (const auto& [name, value] : ex->headers) {
-      if (name == "Content-Type") content_type = value;
-      if (name == kServedByHeader || name == "X-Request-Id" || name == "Retry-After" || name == "Cache-Control") {
-        res.set_header(name, value);
-      }
-    }
-    if (!res.has_header(kServedByHeader)) res.set_header(kServedByHeader, peer.node_id);
-    lock.unlock();
-    res.set_chunked_content_provider(
-        content_type,
-        [ex](size_t, httplib::DataSink& sink) {
-          std::unique_lock<std::mutex> lock(ex->mu);
-          while (true) {
-            ex->cv.wait(lock, [&] { return !ex->chunks.empty() || ex->finished; });
-            while (!ex->chunks.empty()) {
-              std::string chunk = std::move(ex->chunks.front());
-              ex->chunks.pop_front();
-              ex->buffered -= chunk.size();
-              ex->cv.notify_all();
-              lock.unlock();
-              bool written = sink.write(chunk.data(), chunk.size());
-              lock.lock();
-              if (!written) return false;
-            }
-            if (ex->finished) {
-              // A peer that died mid-answer must not look like a complete answer: drop the
-              // connection so that the client sees the failure.
-              if (ex->broken) return false;
-              sink.done();
-              return true;
-            }
-          }
-        },
-        [ex](bool) { ex->Cancel(); });
-    return true;
+    LN_WARN << "peer " << peer.node_id << " at " << target->ip << ":" << target->port << " failed (" << why
+            << "); trying the next";
   }
-  return false;
+  return ForwardResult::kFailed;
 }
 
 }  // namespace llamanet::swarm

@@ -17,7 +17,7 @@ RouteDecision Router::Decide(const std::string& model, bool forwarded, const Loc
   if (serves_here && local.free_slots > 0) return d;
 
   for (const PeerRecord& p : peers) {
-    if (p.node_id == local.node_id || Avoided(p.node_id)) continue;
+    if (p.node_id == local.node_id || Avoided(p.node_id) || (refused_ && refused_(p))) continue;
     if (!any && p.model != model) continue;
     // When this node could serve it too, a hop only pays off for a peer with a free slot.
     if (serves_here && FreeSlotsOf(p) == 0) continue;
@@ -40,9 +40,13 @@ RouteDecision Router::Decide(const std::string& model, bool forwarded, const Loc
   return d;
 }
 
-void Router::MarkFailed(const std::string& node_id) {
+void Router::MarkRefused(const std::string& node_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  avoid_until_[node_id] = Clock::now() + avoid_;
+  const Clock::time_point now = Clock::now();
+  for (auto it = avoid_until_.begin(); it != avoid_until_.end();) {
+    it = now >= it->second ? avoid_until_.erase(it) : std::next(it);
+  }
+  avoid_until_[node_id] = now + avoid_;
 }
 
 bool Router::Avoided(const std::string& node_id) const {

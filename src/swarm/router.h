@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -33,22 +34,29 @@ struct RouteDecision {
 class Router {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit Router(std::chrono::seconds avoid_after_failure = std::chrono::seconds(30))
-      : avoid_(avoid_after_failure) {}
+  // Whether a peer must not get requests now (its address failed verification, or it stopped
+  // answering: see PeerVerifier::Refused).
+  using RefusedPeer = std::function<bool(const PeerRecord&)>;
+
+  explicit Router(std::chrono::seconds avoid_after_refusal = std::chrono::seconds(10), RefusedPeer refused = nullptr)
+      : avoid_(avoid_after_refusal), refused_(std::move(refused)) {}
 
   // `model` empty or "llamanet" means any model. `forwarded` requests are never forwarded
-  // again. `peers` is the live swarm (this node may be among them; it is skipped).
+  // again. `peers` is the live swarm (this node may be among them; it is skipped), less the
+  // peers that are avoided or refused.
   RouteDecision Decide(const std::string& model, bool forwarded, const LocalState& local,
                        const std::vector<PeerRecord>& peers) const;
 
-  // A peer that failed before answering is avoided for a while.
-  void MarkFailed(const std::string& node_id);
+  // A peer that answered a forwarded request with a refusal (5xx, 429, 401, 403) is avoided for
+  // a while. One that did not answer at all is the verifier's (MarkDown).
+  void MarkRefused(const std::string& node_id);
   bool Avoided(const std::string& node_id) const;
 
   static bool IsAnyModel(const std::string& model) { return model.empty() || model == "llamanet"; }
 
  private:
   std::chrono::seconds avoid_;
+  RefusedPeer refused_;
   mutable std::mutex mu_;
   std::map<std::string, Clock::time_point> avoid_until_;  // guarded by mu_
 };

@@ -82,9 +82,16 @@ Result<std::unique_ptr<Swarm>> Swarm::Create(const SwarmOptions& config, const s
                           std::chrono::duration_cast<std::chrono::milliseconds>(heartbeat) / 4);
   s->view_ = std::make_unique<SwarmView>(*s->dht_, [raw = s.get()] { return raw->SelfRecord(); }, refresh, 3 * heartbeat);
   s->publisher_ = std::make_unique<Publisher>(*s->dht_, s->key_, [raw = s.get()] { return raw->SelfRecord(); }, heartbeat);
+  PeerVerifierOptions vo;
+  vo.require_signed = config.require_signed;
+  s->verifier_ = std::make_unique<PeerVerifier>(vo, AddressPolicy({s->public_host_}, config.allow_private_peers));
+  s->router_ = std::make_unique<Router>(std::chrono::seconds(10), [v = s->verifier_.get()](const PeerRecord& p) {
+    return v->Refused(p);
+  });
+  if (!config.swarm_secret.empty()) s->forward_auth_ = std::make_unique<ForwardAuth>(config.swarm_secret);
   ProxyOptions po;
   po.self_node_id = node_id;
-  s->proxy_ = std::make_unique<Proxy>(po, s->router_);
+  s->proxy_ = std::make_unique<Proxy>(po, *s->router_, *s->verifier_, s->forward_auth_.get());
   return s;
 }
 
@@ -100,6 +107,7 @@ Status Swarm::Start(std::function<LocalNodeState()> local, int32_t http_port) {
   if (Status s = dht_->Start(); !s.ok()) return s;
   publisher_->Start();
   view_->Start();
+  verifier_->Start();
   started_ = true;
   LN_INFO << "joined the DHT on UDP " << dht_->local_endpoint().ToString() << " as " << node_id_ << ", advertising "
           << public_host_ << ":" << http_port_
@@ -111,6 +119,7 @@ void Swarm::Leave(std::chrono::milliseconds timeout) {
   if (left_.exchange(true)) return;
   if (publisher_) publisher_->Withdraw(timeout);
   if (view_) view_->Stop();
+  if (verifier_) verifier_->Stop();
   if (dht_) dht_->Stop();
   if (hasher_.joinable()) hasher_.join();
 }
@@ -143,7 +152,7 @@ httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool open
     std::string model = ModelOf(req.body);
     PeerRecord self = SelfRecord();
     LocalState here{node_id_, self.model, self.free_slots};
-    RouteDecision d = router_.Decide(model, req.has_header(kForwardedHeader), here, view_->Peers());
+    RouteDecision d = router_->Decide(model, req.has_header(kForwardedHeader), here, view_->Peers());
     auto fail = [&](int status, const std::string& msg, const std::string& code) {
       if (openai_errors) {
         SetOpenAiError(res, status, msg, "model", code);
@@ -157,12 +166,29 @@ httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool open
       case RouteDecision::Kind::kNotFound:
         return fail(404, "no node in the swarm serves the model '" + model + "'", "model_not_found");
       case RouteDecision::Kind::kForward:
-        if (proxy_->Forward(req, res, d.peers)) return;
+        switch (proxy_->Forward(req, res, d.peers)) {
+          case ForwardResult::kAnswered:
+            return;
+          case ForwardResult::kClientGone:
+            res.status = 499;  // nobody reads it; the request log and metrics do
+            return;
+          case ForwardResult::kFailed:
+            break;
+        }
         view_->RefreshSoon();
         if (d.local_fallback) return local(req, res);
         return fail(503, "every node serving '" + model + "' failed; try again", "");
     }
   };
+}
+
+Result<IdentityProof> Swarm::ProveIdentity(const std::string& nonce) const {
+  return swarm::ProveIdentity(key_, node_id_, nonce);
+}
+
+bool Swarm::AcceptForwarded(const httplib::Request& req) {
+  if (!forward_auth_ || !req.has_header(kForwardAuthHeader)) return false;
+  return forward_auth_->Accept(req.method, req.path, req.body, node_id_, req.get_header_value(kForwardAuthHeader));
 }
 
 }  // namespace llamanet::swarm

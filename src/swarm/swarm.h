@@ -15,6 +15,9 @@
 #include "core/status.h"
 #include "dht/dht_node.h"
 #include "dht/record_signing.h"
+#include "swarm/forward_auth.h"
+#include "swarm/identity_proof.h"
+#include "swarm/peer_verifier.h"
 #include "swarm/swarm_options.h"
 #include "swarm/proxy.h"
 #include "swarm/publisher.h"
@@ -53,6 +56,12 @@ class Swarm {
   // Wraps a generating route: serves it here, forwards it, or answers 404 model_not_found.
   httplib::Server::Handler Routed(httplib::Server::Handler local, bool openai_errors);
 
+  // This node's answer to GET /identity?nonce=... (identity_proof.h).
+  Result<IdentityProof> ProveIdentity(const std::string& nonce) const;
+  // Whether `req` carries a valid credential from a node of this private swarm (forward_auth.h);
+  // always false without a swarm secret. Each credential is accepted once.
+  bool AcceptForwarded(const httplib::Request& req);
+
   SwarmView& view() { return *view_; }
   dht::DhtNode& dht() { return *dht_; }
   std::optional<double> LastHeartbeat() const { return publisher_ ? publisher_->LastHeartbeat() : std::nullopt; }
@@ -74,7 +83,9 @@ class Swarm {
   std::unique_ptr<dht::DhtNode> dht_;
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<SwarmView> view_;
-  Router router_;
+  std::unique_ptr<PeerVerifier> verifier_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<ForwardAuth> forward_auth_;  // null without a swarm secret
   std::unique_ptr<Proxy> proxy_;
   std::function<LocalNodeState()> local_;
   std::string public_host_;

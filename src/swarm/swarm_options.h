@@ -16,6 +16,7 @@ struct SwarmOptions {
   int32_t heartbeat_interval = 10;           // seconds
   std::string swarm_secret;                  // non-empty: a private swarm
   bool require_signed = false;               // refuse unsigned (Python) node records
+  bool allow_private_peers = false;          // forward to loopback, link-local... peers too
   std::string model_path;                    // hashed for the record's model_sha256
 };
 

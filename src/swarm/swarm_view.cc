@@ -71,6 +71,7 @@ void SwarmView::RefreshOnce() {
       LN_DEBUG << "swarm view: skipping the record of " << rec.node_id << ": " << peer.status().message();
       continue;
     }
+    peer->pubkey = rec.pubkey;
     fresh.push_back(std::move(peer).value());
   }
   LN_DEBUG << "swarm view: " << fresh.size() << " peers in "

@@ -71,12 +71,20 @@ TEST(RouterTest, ForwardedRequestsAreNeverForwardedAgain) {
 
 TEST(RouterTest, SkipsItselfAndAvoidsAPeerThatFailed) {
   Router r(std::chrono::seconds(60));
-  r.MarkFailed("b");
+  r.MarkRefused("b");
   RouteDecision d =
       r.Decide("mistral", false, Local(1), {Peer("self", "mistral", 4, 4), Peer("b", "mistral", 4, 4), Peer("c", "mistral", 4, 1)});
   EXPECT_EQ(Ids(d), std::vector<std::string>{"c"});
   EXPECT_TRUE(r.Avoided("b"));
   EXPECT_FALSE(r.Avoided("c"));
+}
+
+TEST(RouterTest, SkipsPeersTheVerifierRefuses) {
+  Router r(std::chrono::seconds(10), [](const PeerRecord& p) { return p.node_id == "rogue"; });
+  RouteDecision d = r.Decide("mistral", false, Local(1), {Peer("rogue", "mistral", 8, 8), Peer("c", "mistral", 4, 1)});
+  EXPECT_EQ(Ids(d), std::vector<std::string>{"c"});
+  RouteDecision none = r.Decide("mistral", false, Local(1), {Peer("rogue", "mistral", 8, 8)});
+  EXPECT_EQ(none.kind, RouteDecision::Kind::kNotFound);
 }
 
 TEST(RouterTest, PythonPeersWithoutSlotCountsRouteByLoad) {
