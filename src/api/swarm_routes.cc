@@ -13,7 +13,7 @@ using nlohmann::json;
 void RegisterSwarmApi(HttpServer& server, swarm::SwarmView& view, dht::DhtNode& dht) {
   server.Get("/nodes", [&view](const httplib::Request&, httplib::Response& res) {
     json nodes = json::array();
-    for (const swarm::PeerRecord& p : view.Nodes()) {
+    for (const protocol::NodeRecord& p : view.Nodes()) {
       nodes.push_back({{"node_id", p.node_id},
                        {"ip", p.ip},
                        {"port", p.port},

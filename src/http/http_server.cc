@@ -53,7 +53,7 @@ void DrainAndClose(socket_t sock) {
 
 // An error the gate answers itself, before httplib has a request: the shape follows the path
 // in the request line when there is one.
-void WriteGateError(GatedStream& strm, int status, const std::string& message) {
+void WriteGateError(GatedStream& strm, const std::string& node_id, int status, const std::string& message) {
   std::string_view line = strm.FirstLine();
   size_t space = line.find(' ');
   bool openai = space != std::string_view::npos && StartsWith(line.substr(space + 1), "/v1/");
@@ -61,6 +61,7 @@ void WriteGateError(GatedStream& strm, int status, const std::string& message) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) +
                     "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
                     "\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n";
+  if (!node_id.empty()) out += "X-LlamaNet-Node: " + node_id + "\r\n";
   if (status == 429 || status == 503) out += "Retry-After: " + std::to_string(kRetryAfterSeconds) + "\r\n";
   out += "\r\n" + body;
   size_t sent = 0;
@@ -88,7 +89,7 @@ bool IsOpenAiPath(const std::string& path) { return StartsWith(path, "/v1/") || 
 // under the limits, and only then lets httplib parse and route it.
 class HttpServer::Server final : public httplib::Server {
  public:
-  explicit Server(const HttpLimits& limits) : limits_(limits), gate_(limits) {}
+  Server(const HttpLimits& limits, std::string node_id) : limits_(limits), node_id_(std::move(node_id)), gate_(limits) {}
 
   size_t open() const { return gate_.open(); }
 
@@ -114,7 +115,7 @@ class HttpServer::Server final : public httplib::Server {
     strm.get_local_ip_and_port(local_ip, local_port);
     ConnectionGate::Ticket ticket = gate_.Admit(ip);
     if (ticket.refusal != 0) {
-      WriteGateError(strm, ticket.refusal,
+      WriteGateError(strm, node_id_, ticket.refusal,
                      ticket.refusal == 429 ? "too many connections from this address" : "too many connections");
       return false;
     }
@@ -122,20 +123,20 @@ class HttpServer::Server final : public httplib::Server {
       switch (strm.ReadHead(svr_sock_)) {
         case GatedStream::Head::kReady:
           if (HeadVerdict v = CheckHead(strm.PendingHead(), limits_.max_body_bytes); v.status != 0) {
-            WriteGateError(strm, v.status, v.message);
+            WriteGateError(strm, node_id_, v.status, v.message);
             return false;
           }
           break;
         case GatedStream::Head::kClosed: return true;
         case GatedStream::Head::kTimeout:
-          WriteGateError(strm, 408, "the request line and headers did not arrive in time");
+          WriteGateError(strm, node_id_, 408, "the request line and headers did not arrive in time");
           return false;
         case GatedStream::Head::kTooLarge:
-          WriteGateError(strm, 431, "the request line and headers are over " +
+          WriteGateError(strm, node_id_, 431, "the request line and headers are over " +
                                         std::to_string(limits_.max_header_bytes) + " bytes");
           return false;
         case GatedStream::Head::kTooManyLines:
-          WriteGateError(strm, 431, "more than " + std::to_string(limits_.max_headers) + " header lines");
+          WriteGateError(strm, node_id_, 431, "more than " + std::to_string(limits_.max_headers) + " header lines");
           return false;
       }
       bool closed = false;
@@ -146,11 +147,12 @@ class HttpServer::Server final : public httplib::Server {
   }
 
   const HttpLimits& limits_;
+  const std::string node_id_;  // for X-LlamaNet-Node on the gate's own answers
   ConnectionGate gate_;
 };
 
 HttpServer::HttpServer(HttpServerOptions options)
-    : options_(std::move(options)), server_(std::make_unique<Server>(options_.limits)) {
+    : options_(std::move(options)), server_(std::make_unique<Server>(options_.limits, options_.node_id)) {
   httplib::Server& s = *server_;
   s.set_socket_options([](socket_t sock) {
     int yes = 1;

@@ -16,11 +16,11 @@ PeerVerifier::PeerVerifier(PeerVerifierOptions options, AddressPolicy policy, st
 
 PeerVerifier::~PeerVerifier() { Stop(); }
 
-std::string PeerVerifier::KeyOf(const PeerRecord& p) {
+std::string PeerVerifier::KeyOf(const protocol::NodeRecord& p) {
   return p.node_id + '\n' + p.ip + '\n' + std::to_string(p.port) + '\n' + p.pubkey;
 }
 
-Result<PeerTarget> PeerVerifier::Probe(const PeerRecord& peer) const {
+Result<PeerTarget> PeerVerifier::Probe(const protocol::NodeRecord& peer) const {
   if (peer.pubkey.empty() && options_.require_signed) return Status::InvalidArgument("unsigned record");
   Result<std::string> ip = ResolveHost(peer.ip);
   if (!ip.ok()) return Status::InvalidArgument(ip.status().message());
@@ -48,7 +48,7 @@ Result<PeerTarget> PeerVerifier::Probe(const PeerRecord& peer) const {
   return target;
 }
 
-Result<PeerTarget> PeerVerifier::Verify(const PeerRecord& peer) {
+Result<PeerTarget> PeerVerifier::Verify(const protocol::NodeRecord& peer) {
   const std::string key = KeyOf(peer);
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -81,14 +81,14 @@ Result<PeerTarget> PeerVerifier::Verify(const PeerRecord& peer) {
   return target;
 }
 
-bool PeerVerifier::Refused(const PeerRecord& peer) const {
+bool PeerVerifier::Refused(const protocol::NodeRecord& peer) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(KeyOf(peer));
   if (it == entries_.end()) return false;
   return it->second.state == State::kDown || (it->second.state == State::kFailed && now_() < it->second.until);
 }
 
-void PeerVerifier::MarkDown(const PeerRecord& peer) {
+void PeerVerifier::MarkDown(const protocol::NodeRecord& peer) {
   Entry e;
   e.state = State::kDown;
   e.peer = peer;
@@ -114,7 +114,7 @@ void PeerVerifier::Store(const std::string& key, Entry entry) {
 }
 
 void PeerVerifier::RecheckDown() {
-  std::vector<PeerRecord> down;
+  std::vector<protocol::NodeRecord> down;
   {
     std::lock_guard<std::mutex> lock(mu_);
     const Clock::time_point now = now_();
@@ -127,7 +127,7 @@ void PeerVerifier::RecheckDown() {
       ++it;
     }
   }
-  for (const PeerRecord& peer : down) {
+  for (const protocol::NodeRecord& peer : down) {
     Result<PeerTarget> target = Probe(peer);
     if (!target.ok()) continue;
     LN_INFO << "peer " << peer.node_id << " at " << peer.ip << ":" << peer.port << " answers again";

@@ -20,7 +20,7 @@
 
 #include "core/status.h"
 #include "swarm/address_policy.h"
-#include "swarm/peer_record.h"
+#include "protocol/node_record.h"
 
 namespace llamanet::swarm {
 
@@ -49,11 +49,11 @@ class PeerVerifier {
   // The verified target for `peer`: from the cache, or by probing it now (blocks up to about
   // probe_timeout, plus DNS for a host name). kInvalidArgument says why the address is refused;
   // kUnavailable when the peer is down.
-  Result<PeerTarget> Verify(const PeerRecord& peer);
+  Result<PeerTarget> Verify(const protocol::NodeRecord& peer);
   // Whether the cache already refuses `peer` (a failure not yet expired, or down). Never probes.
-  bool Refused(const PeerRecord& peer) const;
+  bool Refused(const protocol::NodeRecord& peer) const;
   // `peer` stopped answering: refused until a recheck finds it answering again.
-  void MarkDown(const PeerRecord& peer);
+  void MarkDown(const protocol::NodeRecord& peer);
 
   // Asks every down peer once; those that prove their identity are usable again.
   void RecheckDown();
@@ -66,14 +66,14 @@ class PeerVerifier {
   struct Entry {
     State state = State::kFailed;
     Clock::time_point until;  // kVerified and kFailed: expiry; kDown: when it is forgotten
-    PeerRecord peer;
+    protocol::NodeRecord peer;
     PeerTarget target;
     std::string why;  // kFailed: the reason
   };
 
-  static std::string KeyOf(const PeerRecord& peer);
+  static std::string KeyOf(const protocol::NodeRecord& peer);
   // Resolves, checks the policy and probes, without the lock.
-  Result<PeerTarget> Probe(const PeerRecord& peer) const;
+  Result<PeerTarget> Probe(const protocol::NodeRecord& peer) const;
   // REQUIRES: mu_ held.
   void Store(const std::string& key, Entry entry);
 

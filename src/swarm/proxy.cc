@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "core/log.h"
+#include "protocol/rules.h"
 #include "swarm/peer_exchange.h"
 #include "swarm/peer_probe.h"
 
@@ -13,9 +14,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A peer that answers these has refused the request (busy, broken, or not letting us in); the
-// next peer may take it.
-bool RefusalStatus(int status) { return status >= 500 || status == 429 || status == 401 || status == 403; }
+// A peer that answers these has refused the request: the swarm's retry rule (busy or broken),
+// and also 401/403, a peer not letting this node in; the next peer may take it.
+bool RefusalStatus(int status) { return protocol::RetryableHttpStatus(status) || status == 401 || status == 403; }
 
 // Tells a frozen peer from a busy one while the proxy waits on it.
 class Watchdog {
@@ -79,13 +80,13 @@ httplib::Request Outgoing(const httplib::Request& in, const std::string& self_no
   for (const char* h : {"Content-Type", "Accept", "X-Request-Id"}) {
     if (in.has_header(h)) out.set_header(h, in.get_header_value(h));
   }
-  out.set_header(kForwardedHeader, self_node_id);
+  out.set_header(protocol::kForwardedHeader, self_node_id);
   if (auth) out.set_header(kForwardAuthHeader, auth->Credential(out.method, out.path, out.body, to));
   return out;
 }
 
 // Answers `res` with the peer's answer, relayed as it comes.
-void Relay(std::shared_ptr<PeerExchange> ex, const PeerRecord& peer, const PeerTarget& target, int status,
+void Relay(std::shared_ptr<PeerExchange> ex, const protocol::NodeRecord& peer, const PeerTarget& target, int status,
            const ProxyOptions& options, httplib::Response& res) {
   res.status = status;
   std::string content_type = "application/json";
@@ -94,8 +95,8 @@ void Relay(std::shared_ptr<PeerExchange> ex, const PeerRecord& peer, const PeerT
     if (name == "X-Request-Id" || name == "Retry-After" || name == "Cache-Control") res.set_header(name, value);
   }
   // The answer is the peer's: the id it proved replaces this node's.
-  res.headers.erase(kServedByHeader);
-  res.set_header(kServedByHeader, peer.node_id);
+  res.headers.erase(protocol::kServedByHeader);
+  res.set_header(protocol::kServedByHeader, peer.node_id);
   auto watchdog = std::make_shared<Watchdog>(target, options);
   res.set_chunked_content_provider(
       content_type,
@@ -130,9 +131,9 @@ std::string ForwardedContentType(const std::string& peer_content_type) {
   return base == "text/event-stream" ? "text/event-stream" : "application/json";
 }
 
-ForwardResult Proxy::Forward(const httplib::Request& req, httplib::Response& res, const std::vector<PeerRecord>& peers) {
+ForwardResult Proxy::Forward(const httplib::Request& req, httplib::Response& res, const std::vector<protocol::NodeRecord>& peers) {
   size_t attempts = 0;
-  for (const PeerRecord& peer : peers) {
+  for (const protocol::NodeRecord& peer : peers) {
     if (attempts++ == options_.max_attempts) break;
     if (req.is_connection_closed()) return ForwardResult::kClientGone;
     Result<PeerTarget> target = verifier_.Verify(peer);

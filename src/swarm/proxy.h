@@ -11,7 +11,7 @@
 // down. While waiting, the proxy also watches its own client: once the client is gone the
 // exchange with the peer is closed, so the peer stops generating too.
 //
-// Forwarded requests carry kForwardedHeader so that the peer serves them itself (one hop at
+// Forwarded requests carry protocol::kForwardedHeader so that the peer serves them itself (one hop at
 // most), never the client's Authorization header, and, in a private swarm, a credential
 // derived from the swarm secret (forward_auth.h).
 #pragma once
@@ -23,14 +23,11 @@
 #include <vector>
 
 #include "swarm/forward_auth.h"
-#include "swarm/peer_record.h"
+#include "protocol/node_record.h"
 #include "swarm/peer_verifier.h"
 #include "swarm/router.h"
 
 namespace llamanet::swarm {
-
-inline constexpr const char* kForwardedHeader = "X-LlamaNet-Forwarded";
-inline constexpr const char* kServedByHeader = "X-LlamaNet-Node";
 
 struct ProxyOptions {
   std::string self_node_id;
@@ -61,7 +58,7 @@ class Proxy {
       : options_(std::move(options)), router_(router), verifier_(verifier), auth_(auth) {}
 
   // Tries `peers` in order (at most max_attempts of them).
-  ForwardResult Forward(const httplib::Request& req, httplib::Response& res, const std::vector<PeerRecord>& peers);
+  ForwardResult Forward(const httplib::Request& req, httplib::Response& res, const std::vector<protocol::NodeRecord>& peers);
 
  private:
   ProxyOptions options_;

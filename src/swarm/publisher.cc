@@ -11,7 +11,7 @@ constexpr auto kPollInterval = std::chrono::milliseconds(250);  // how fast a lo
 constexpr auto kMinGap = std::chrono::seconds(1);                // publishes at most this often
 }  // namespace
 
-Publisher::Publisher(dht::DhtNode& dht, dht::IdentityKey key, std::function<PeerRecord()> current,
+Publisher::Publisher(dht::DhtNode& dht, dht::IdentityKey key, std::function<protocol::NodeRecord()> current,
                      std::chrono::seconds heartbeat)
     : dht_(dht), key_(std::move(key)), current_(std::move(current)), heartbeat_(heartbeat) {}
 
@@ -21,13 +21,13 @@ void Publisher::Start() {
   thread_ = std::thread([this] { Loop(); });
 }
 
-std::vector<std::string> Publisher::KeysFor(const PeerRecord& r) {
+std::vector<std::string> Publisher::KeysFor(const protocol::NodeRecord& r) {
   return {"model:" + r.model, "node:" + r.node_id, "all_nodes"};
 }
 
-bool Publisher::MarkedChange(const PeerRecord& now) const {
+bool Publisher::MarkedChange(const protocol::NodeRecord& now) const {
   if (!last_published_) return true;
-  const PeerRecord& then = *last_published_;
+  const protocol::NodeRecord& then = *last_published_;
   return (then.free_slots == 0) != (now.free_slots == 0) || std::fabs(then.load - now.load) >= 0.5;
 }
 
@@ -36,7 +36,7 @@ void Publisher::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     lock.unlock();
-    PeerRecord r = current_();
+    protocol::NodeRecord r = current_();
     auto now = std::chrono::steady_clock::now();
     if (!last || now - *last >= heartbeat_ || (MarkedChange(r) && now - *last >= kMinGap)) {
       PublishOnce(r);
@@ -48,8 +48,8 @@ void Publisher::Loop() {
   }
 }
 
-void Publisher::PublishOnce(const PeerRecord& r) {
-  Result<dht::Record> parsed = dht::ParseRecord(PeerRecordJson(r));
+void Publisher::PublishOnce(const protocol::NodeRecord& r) {
+  Result<dht::Record> parsed = dht::ParseRecord(protocol::NodeRecordJson(r));
   if (!parsed.ok()) {
     LN_ERROR << "cannot build this node's record: " << parsed.status().ToString();
     return;
@@ -84,7 +84,7 @@ void Publisher::Withdraw(std::chrono::milliseconds timeout) {
   if (thread_.joinable()) thread_.join();
   if (!live || timeout.count() <= 0) return;
   Result<dht::Record> tomb = dht::SignRecord(dht::MakeTombstone(*live, EpochNow()), key_);
-  Result<PeerRecord> mine = ParsePeerRecord(live->json);
+  Result<protocol::NodeRecord> mine = protocol::ParseNodeRecord(live->json);
   if (!tomb.ok() || !mine.ok()) return;
   std::vector<std::future<Result<size_t>>> pending;
   for (const std::string& key : KeysFor(*mine)) pending.push_back(dht_.Publish(key, *tomb));

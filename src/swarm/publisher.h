@@ -13,13 +13,13 @@
 
 #include "dht/dht_node.h"
 #include "dht/record_signing.h"
-#include "swarm/peer_record.h"
+#include "protocol/node_record.h"
 
 namespace llamanet::swarm {
 
 class Publisher {
  public:
-  Publisher(dht::DhtNode& dht, dht::IdentityKey key, std::function<PeerRecord()> current,
+  Publisher(dht::DhtNode& dht, dht::IdentityKey key, std::function<protocol::NodeRecord()> current,
             std::chrono::seconds heartbeat);
   ~Publisher();
 
@@ -31,21 +31,21 @@ class Publisher {
   std::optional<double> LastHeartbeat() const;
 
  private:
-  static std::vector<std::string> KeysFor(const PeerRecord& r);
+  static std::vector<std::string> KeysFor(const protocol::NodeRecord& r);
   void Loop();
-  bool MarkedChange(const PeerRecord& now) const;
-  void PublishOnce(const PeerRecord& r);
+  bool MarkedChange(const protocol::NodeRecord& now) const;
+  void PublishOnce(const protocol::NodeRecord& r);
 
   dht::DhtNode& dht_;
   const dht::IdentityKey key_;
-  std::function<PeerRecord()> current_;
+  std::function<protocol::NodeRecord()> current_;
   const std::chrono::seconds heartbeat_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;                 // guarded by mu_
   std::optional<double> last_heartbeat_;  // guarded by mu_
-  std::optional<PeerRecord> last_published_;   // publisher thread only
+  std::optional<protocol::NodeRecord> last_published_;   // publisher thread only
   std::optional<dht::Record> last_record_;     // guarded by mu_
   std::thread thread_;
 };

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include "protocol/rules.h"
+
 namespace llamanet::swarm {
 
 RouteDecision Router::Decide(const std::string& model, bool forwarded, const LocalState& local,
-                             const std::vector<PeerRecord>& peers) const {
-  const bool any = IsAnyModel(model);
+                             const std::vector<protocol::NodeRecord>& peers) const {
+  const bool any = protocol::IsAnyModel(model);
   const bool serves_here = any || model == local.model;
   RouteDecision d;
   if (forwarded) {
@@ -16,15 +18,15 @@ RouteDecision Router::Decide(const std::string& model, bool forwarded, const Loc
   // A free slot here beats any hop.
   if (serves_here && local.free_slots > 0) return d;
 
-  for (const PeerRecord& p : peers) {
+  for (const protocol::NodeRecord& p : peers) {
     if (p.node_id == local.node_id || Avoided(p.node_id) || (refused_ && refused_(p))) continue;
     if (!any && p.model != model) continue;
     // When this node could serve it too, a hop only pays off for a peer with a free slot.
-    if (serves_here && FreeSlotsOf(p) == 0) continue;
+    if (serves_here && protocol::FreeSlotsOf(p) == 0) continue;
     d.peers.push_back(p);
   }
-  std::stable_sort(d.peers.begin(), d.peers.end(), [](const PeerRecord& a, const PeerRecord& b) {
-    int32_t fa = FreeSlotsOf(a), fb = FreeSlotsOf(b);
+  std::stable_sort(d.peers.begin(), d.peers.end(), [](const protocol::NodeRecord& a, const protocol::NodeRecord& b) {
+    int32_t fa = protocol::FreeSlotsOf(a), fb = protocol::FreeSlotsOf(b);
     if ((fa > 0) != (fb > 0)) return fa > 0;
     int32_t busy_a = a.slots > 0 ? a.slots - a.free_slots : (a.load >= 1.0 ? 1 : 0);
     int32_t busy_b = b.slots > 0 ? b.slots - b.free_slots : (b.load >= 1.0 ? 1 : 0);

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "swarm/peer_record.h"
+#include "protocol/node_record.h"
 
 namespace llamanet::swarm {
 
@@ -27,7 +27,7 @@ struct RouteDecision {
     kNotFound,  // no node serves the model
   };
   Kind kind = Kind::kLocal;
-  std::vector<PeerRecord> peers;
+  std::vector<protocol::NodeRecord> peers;
   bool local_fallback = false;
 };
 
@@ -36,7 +36,7 @@ class Router {
   using Clock = std::chrono::steady_clock;
   // Whether a peer must not get requests now (its address failed verification, or it stopped
   // answering: see PeerVerifier::Refused).
-  using RefusedPeer = std::function<bool(const PeerRecord&)>;
+  using RefusedPeer = std::function<bool(const protocol::NodeRecord&)>;
 
   explicit Router(std::chrono::seconds avoid_after_refusal = std::chrono::seconds(10), RefusedPeer refused = nullptr)
       : avoid_(avoid_after_refusal), refused_(std::move(refused)) {}
@@ -45,14 +45,12 @@ class Router {
   // again. `peers` is the live swarm (this node may be among them; it is skipped), less the
   // peers that are avoided or refused.
   RouteDecision Decide(const std::string& model, bool forwarded, const LocalState& local,
-                       const std::vector<PeerRecord>& peers) const;
+                       const std::vector<protocol::NodeRecord>& peers) const;
 
   // A peer that answered a forwarded request with a refusal (5xx, 429, 401, 403) is avoided for
   // a while. One that did not answer at all is the verifier's (MarkDown).
   void MarkRefused(const std::string& node_id);
   bool Avoided(const std::string& node_id) const;
-
-  static bool IsAnyModel(const std::string& model) { return model.empty() || model == "llamanet"; }
 
  private:
   std::chrono::seconds avoid_;

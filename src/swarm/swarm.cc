@@ -1,5 +1,6 @@
 #include "swarm/swarm.h"
 
+
 #include <cstdlib>
 #include <filesystem>
 
@@ -7,8 +8,9 @@
 
 #include "core/log.h"
 #include "dht/node_id.h"
-#include "swarm/host_facts.h"
 #include "http/http_errors.h"
+#include "protocol/rules.h"
+#include "swarm/host_facts.h"
 
 namespace llamanet::swarm {
 
@@ -80,12 +82,15 @@ Result<std::unique_ptr<Swarm>> Swarm::Create(const SwarmOptions& config, const s
   // within one heartbeat.
   auto refresh = std::max(std::chrono::milliseconds(250),
                           std::chrono::duration_cast<std::chrono::milliseconds>(heartbeat) / 4);
-  s->view_ = std::make_unique<SwarmView>(*s->dht_, [raw = s.get()] { return raw->SelfRecord(); }, refresh, 3 * heartbeat);
+  protocol::IdentityOptions identity;
+  identity.require_signed = config.require_signed;
+  s->view_ = std::make_unique<SwarmView>(*s->dht_, [raw = s.get()] { return raw->SelfRecord(); }, refresh, 3 * heartbeat,
+                                         identity);
   s->publisher_ = std::make_unique<Publisher>(*s->dht_, s->key_, [raw = s.get()] { return raw->SelfRecord(); }, heartbeat);
   PeerVerifierOptions vo;
   vo.require_signed = config.require_signed;
   s->verifier_ = std::make_unique<PeerVerifier>(vo, AddressPolicy({s->public_host_}, config.allow_private_peers));
-  s->router_ = std::make_unique<Router>(std::chrono::seconds(10), [v = s->verifier_.get()](const PeerRecord& p) {
+  s->router_ = std::make_unique<Router>(std::chrono::seconds(10), [v = s->verifier_.get()](const protocol::NodeRecord& p) {
     return v->Refused(p);
   });
   if (!config.swarm_secret.empty()) s->forward_auth_ = std::make_unique<ForwardAuth>(config.swarm_secret);
@@ -124,8 +129,8 @@ void Swarm::Leave(std::chrono::milliseconds timeout) {
   if (hasher_.joinable()) hasher_.join();
 }
 
-PeerRecord Swarm::SelfRecord() const {
-  PeerRecord r;
+protocol::NodeRecord Swarm::SelfRecord() const {
+  protocol::NodeRecord r;
   r.node_id = node_id_;
   r.ip = public_host_;
   r.port = http_port_;
@@ -150,9 +155,9 @@ PeerRecord Swarm::SelfRecord() const {
 httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool openai_errors) {
   return [this, local = std::move(local), openai_errors](const httplib::Request& req, httplib::Response& res) {
     std::string model = ModelOf(req.body);
-    PeerRecord self = SelfRecord();
+    protocol::NodeRecord self = SelfRecord();
     LocalState here{node_id_, self.model, self.free_slots};
-    RouteDecision d = router_->Decide(model, req.has_header(kForwardedHeader), here, view_->Peers());
+    RouteDecision d = router_->Decide(model, req.has_header(protocol::kForwardedHeader), here, view_->Peers());
     auto fail = [&](int status, const std::string& msg, const std::string& code) {
       if (openai_errors) {
         SetOpenAiError(res, status, msg, "model", code);

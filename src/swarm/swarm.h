@@ -75,7 +75,7 @@ class Swarm {
 
  private:
   Swarm() = default;
-  PeerRecord SelfRecord() const;
+  protocol::NodeRecord SelfRecord() const;
 
   SwarmOptions options_;
   std::string node_id_;

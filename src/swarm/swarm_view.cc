@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/log.h"
+#include "protocol/lookup_records.h"
 
 namespace llamanet::swarm {
 namespace {
@@ -14,9 +15,9 @@ double EpochNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-SwarmView::SwarmView(dht::DhtNode& dht, std::function<PeerRecord()> self, std::chrono::milliseconds refresh,
-                     std::chrono::seconds max_age)
-    : dht_(dht), self_(std::move(self)), refresh_(refresh), max_age_(max_age) {}
+SwarmView::SwarmView(dht::DhtNode& dht, std::function<protocol::NodeRecord()> self, std::chrono::milliseconds refresh,
+                     std::chrono::seconds max_age, protocol::IdentityOptions identity)
+    : dht_(dht), self_(std::move(self)), refresh_(refresh), max_age_(max_age), identities_(identity) {}
 
 SwarmView::~SwarmView() { Stop(); }
 
@@ -62,17 +63,12 @@ void SwarmView::RefreshOnce() {
     return;
   }
   const std::string self_id = self_().node_id;
-  const double oldest = EpochNow() - static_cast<double>(max_age_.count());
-  std::vector<PeerRecord> fresh;
-  for (const dht::Record& rec : *records) {
-    if (rec.withdrawn || rec.last_seen < oldest || rec.node_id == self_id) continue;
-    Result<PeerRecord> peer = ParsePeerRecord(rec.json);
-    if (!peer.ok()) {
-      LN_DEBUG << "swarm view: skipping the record of " << rec.node_id << ": " << peer.status().message();
-      continue;
-    }
-    peer->pubkey = rec.pubkey;
-    fresh.push_back(std::move(peer).value());
+  const double now = EpochNow();
+  const double oldest = now - static_cast<double>(max_age_.count());
+  std::vector<protocol::NodeRecord> fresh;
+  for (protocol::NodeRecord& peer : protocol::ReadNodeRecords(identities_, *records, now)) {
+    if (peer.last_seen < oldest || peer.node_id == self_id) continue;
+    fresh.push_back(std::move(peer));
   }
   LN_DEBUG << "swarm view: " << fresh.size() << " peers in "
            << std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() << " ms";
@@ -80,17 +76,17 @@ void SwarmView::RefreshOnce() {
   peers_ = std::move(fresh);
 }
 
-std::vector<PeerRecord> SwarmView::Nodes() const {
-  std::vector<PeerRecord> out{self_()};
-  for (PeerRecord& p : Peers()) out.push_back(std::move(p));
+std::vector<protocol::NodeRecord> SwarmView::Nodes() const {
+  std::vector<protocol::NodeRecord> out{self_()};
+  for (protocol::NodeRecord& p : Peers()) out.push_back(std::move(p));
   return out;
 }
 
-std::vector<PeerRecord> SwarmView::Peers() const {
-  std::vector<PeerRecord> out;
+std::vector<protocol::NodeRecord> SwarmView::Peers() const {
+  std::vector<protocol::NodeRecord> out;
   const double oldest = EpochNow() - static_cast<double>(max_age_.count());
   std::lock_guard<std::mutex> lock(mu_);
-  for (const PeerRecord& p : peers_) {
+  for (const protocol::NodeRecord& p : peers_) {
     if (p.last_seen >= oldest) out.push_back(p);
   }
   return out;
@@ -98,7 +94,7 @@ std::vector<PeerRecord> SwarmView::Peers() const {
 
 std::vector<std::string> SwarmView::Models() const {
   std::set<std::string> models;
-  for (const PeerRecord& p : Nodes()) models.insert(p.model);
+  for (const protocol::NodeRecord& p : Nodes()) models.insert(p.model);
   return {models.begin(), models.end()};
 }
 

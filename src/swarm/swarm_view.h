@@ -11,16 +11,19 @@
 #include <vector>
 
 #include "dht/dht_node.h"
-#include "swarm/peer_record.h"
+#include "protocol/identity.h"
+#include "protocol/node_record.h"
 
 namespace llamanet::swarm {
 
 class SwarmView {
  public:
   // `self` gives this node's current record, which is always part of the view (fresh, not
-  // as last published). Records older than `max_age` are left out.
-  SwarmView(dht::DhtNode& dht, std::function<PeerRecord()> self, std::chrono::milliseconds refresh,
-            std::chrono::seconds max_age);
+  // as last published). Records older than `max_age` are left out. Peers' records are read by
+  // the swarm's rules (protocol/lookup_records.h): valid fields, one record per node_id, ids
+  // bound to the key that signed them.
+  SwarmView(dht::DhtNode& dht, std::function<protocol::NodeRecord()> self, std::chrono::milliseconds refresh,
+            std::chrono::seconds max_age, protocol::IdentityOptions identity);
   ~SwarmView();
 
   void Start();
@@ -29,9 +32,9 @@ class SwarmView {
   void RefreshSoon();
 
   // Every live node, this one first.
-  std::vector<PeerRecord> Nodes() const;
+  std::vector<protocol::NodeRecord> Nodes() const;
   // Every live node but this one (what a router chooses among).
-  std::vector<PeerRecord> Peers() const;
+  std::vector<protocol::NodeRecord> Peers() const;
   // Distinct model names served in the swarm.
   std::vector<std::string> Models() const;
 
@@ -40,15 +43,16 @@ class SwarmView {
   void RefreshOnce();
 
   dht::DhtNode& dht_;
-  std::function<PeerRecord()> self_;
+  std::function<protocol::NodeRecord()> self_;
   const std::chrono::milliseconds refresh_;
   const std::chrono::seconds max_age_;
+  protocol::IdentityBook identities_;  // thread-safe
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<PeerRecord> peers_;  // guarded by mu_; without this node
-  bool stopping_ = false;          // guarded by mu_
-  bool refresh_now_ = false;       // guarded by mu_
+  std::vector<protocol::NodeRecord> peers_;  // guarded by mu_; without this node
+  bool stopping_ = false;                    // guarded by mu_
+  bool refresh_now_ = false;                 // guarded by mu_
   std::thread thread_;
 };
 

@@ -20,7 +20,7 @@
 
 #include "dht/record_signing.h"
 #include "swarm/identity_proof.h"
-#include "swarm/peer_record.h"
+#include "protocol/node_record.h"
 
 namespace llamanet::swarm {
 
@@ -78,8 +78,8 @@ class FakePeer {
   }
 
   // The record a DHT lookup would give for this peer: signed (with its key) or not.
-  PeerRecord Record(const std::string& model = "m", bool is_signed = true) const {
-    PeerRecord r;
+  protocol::NodeRecord Record(const std::string& model = "m", bool is_signed = true) const {
+    protocol::NodeRecord r;
     r.node_id = node_id_;
     r.ip = "127.0.0.1";
     r.port = port_;

@@ -42,12 +42,12 @@ TEST(PeerVerifierTest, RefusesAWrongIdentityAnotherKeyAndAnAddressThatNeverAnswe
 
   FakePeer impostor("n2");
   impostor.Start();
-  PeerRecord r = impostor.Record();
+  protocol::NodeRecord r = impostor.Record();
   r.pubkey = dht::IdentityKey::Generate().value().public_key_hex();  // the record's key is not the peer's
   EXPECT_EQ(v.Verify(r).status().message(), "identity answer has another key");
 
   SilentListener silent;
-  PeerRecord black_hole = liar.Record();
+  protocol::NodeRecord black_hole = liar.Record();
   black_hole.node_id = "hole";
   black_hole.port = silent.port();
   auto t0 = Clock::now();
@@ -84,7 +84,7 @@ TEST(PeerVerifierTest, AppliesTheAddressPolicyBeforeAnyProbe) {
   EXPECT_NE(t.status().message().find("loopback"), std::string::npos);
   EXPECT_EQ(peer.identity_probes.load(), 0);
   // Names are resolved once and the policy applies to what they resolve to.
-  PeerRecord named = peer.Record();
+  protocol::NodeRecord named = peer.Record();
   named.ip = "localhost";
   EXPECT_FALSE(lan.Verify(named).ok());
   EXPECT_EQ(peer.identity_probes.load(), 0);
@@ -110,7 +110,7 @@ TEST(PeerVerifierTest, CachesSuccessAndFailureForTheirTtlsPerAddressAndKey) {
   ASSERT_TRUE(v.Verify(peer.Record()).ok());
   EXPECT_EQ(peer.identity_probes.load(), 2);
   // Another port for the same id is another entry.
-  PeerRecord moved = peer.Record();
+  protocol::NodeRecord moved = peer.Record();
   moved.port = SilentListener().port();  // closed again at once: connection refused
   EXPECT_FALSE(v.Verify(moved).ok());
   EXPECT_TRUE(v.Refused(moved));
@@ -155,7 +155,7 @@ TEST(PeerVerifierTest, RemembersAtMostMaxEntries) {
   PeerVerifierOptions o;
   o.max_entries = 4;
   PeerVerifier v(o, AddressPolicy({"10.0.0.5"}, false), clock.Fn());
-  PeerRecord r;
+  protocol::NodeRecord r;
   r.ip = "127.0.0.1";  // refused by the policy: no probe, a cached failure
   r.port = 9;
   for (int i = 0; i < 10; ++i) {

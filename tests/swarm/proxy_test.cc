@@ -65,7 +65,7 @@ class Entry {
         proxy(WithId(std::move(options)), router, verifier, auth),
         server(ServerOptions()) {
     server.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
-      std::vector<PeerRecord> to;
+      std::vector<protocol::NodeRecord> to;
       {
         std::lock_guard<std::mutex> lock(mu_);
         to = peers_;
@@ -87,7 +87,7 @@ class Entry {
     thread_.join();
   }
 
-  void SetPeers(std::vector<PeerRecord> peers) {
+  void SetPeers(std::vector<protocol::NodeRecord> peers) {
     std::lock_guard<std::mutex> lock(mu_);
     peers_ = std::move(peers);
   }
@@ -117,7 +117,7 @@ class Entry {
     return o;
   }
   std::mutex mu_;
-  std::vector<PeerRecord> peers_;
+  std::vector<protocol::NodeRecord> peers_;
   std::thread thread_;
 };
 
@@ -244,13 +244,13 @@ TEST(ProxyTest, RefusalsGoToTheNextPeerWhichTheRouterThenAvoids) {
 TEST(ProxyTest, ARecordWhoseAddressIsNotThatPeerNeverReceivesTheRequest) {
   AnsweringPeer liar("n1");
   AnsweringPeer good("good");
-  PeerRecord wrong_key = liar.Record();
+  protocol::NodeRecord wrong_key = liar.Record();
   wrong_key.pubkey = good.key().public_key_hex();  // a record claiming good's key at liar's address
   SilentListener plain_tcp;
-  PeerRecord listener = good.Record();
+  protocol::NodeRecord listener = good.Record();
   listener.node_id = "listener";
   listener.port = plain_tcp.port();
-  PeerRecord metadata = good.Record();
+  protocol::NodeRecord metadata = good.Record();
   metadata.node_id = "metadata";
   metadata.ip = "169.254.169.254";
   ProxyOptions o;
@@ -260,7 +260,7 @@ TEST(ProxyTest, ARecordWhoseAddressIsNotThatPeerNeverReceivesTheRequest) {
   EXPECT_EQ(TextOf(wide.Post()), "good");
   EXPECT_EQ(liar.posts.load(), 0);
   EXPECT_EQ(liar.identity_probes.load(), 1);
-  for (const PeerRecord& p : {wrong_key, listener, metadata}) EXPECT_TRUE(wide.verifier.Refused(p)) << p.node_id;
+  for (const protocol::NodeRecord& p : {wrong_key, listener, metadata}) EXPECT_TRUE(wide.verifier.Refused(p)) << p.node_id;
   // Refused records are skipped from then on without a probe.
   EXPECT_EQ(TextOf(wide.Post()), "good");
   EXPECT_EQ(liar.identity_probes.load(), 1);
@@ -339,7 +339,7 @@ TEST(ProxyTest, AClientThatLeavesClosesTheExchangeWithThePeer) {
 
 TEST(ProxyTest, TriesAtMostMaxAttemptsPeersThenGivesUp) {
   std::vector<std::unique_ptr<FakePeer>> down;
-  std::vector<PeerRecord> records;
+  std::vector<protocol::NodeRecord> records;
   for (int i = 0; i < 3; ++i) {
     down.push_back(std::make_unique<FakePeer>("busy" + std::to_string(i)));
     down.back()->server.Post("/v1/completions", [](const httplib::Request&, httplib::Response& res) {
@@ -386,8 +386,8 @@ class FakeEngineNode {
     std::filesystem::remove_all(dir_);
   }
 
-  PeerRecord Record() const {
-    PeerRecord r;
+  protocol::NodeRecord Record() const {
+    protocol::NodeRecord r;
     r.node_id = node_->node_id();
     r.ip = "127.0.0.1";
     r.port = node_->port();

@@ -2,13 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "swarm/peer_record.h"
+#include "protocol/node_record.h"
 
 namespace llamanet::swarm {
 namespace {
 
-PeerRecord Peer(const std::string& id, const std::string& model, int32_t slots, int32_t free_slots, double tps = 10) {
-  PeerRecord p;
+protocol::NodeRecord Peer(const std::string& id, const std::string& model, int32_t slots, int32_t free_slots, double tps = 10) {
+  protocol::NodeRecord p;
   p.node_id = id;
   p.ip = "127.0.0.1";
   p.port = 9000;
@@ -80,7 +80,7 @@ TEST(RouterTest, SkipsItselfAndAvoidsAPeerThatFailed) {
 }
 
 TEST(RouterTest, SkipsPeersTheVerifierRefuses) {
-  Router r(std::chrono::seconds(10), [](const PeerRecord& p) { return p.node_id == "rogue"; });
+  Router r(std::chrono::seconds(10), [](const protocol::NodeRecord& p) { return p.node_id == "rogue"; });
   RouteDecision d = r.Decide("mistral", false, Local(1), {Peer("rogue", "mistral", 8, 8), Peer("c", "mistral", 4, 1)});
   EXPECT_EQ(Ids(d), std::vector<std::string>{"c"});
   RouteDecision none = r.Decide("mistral", false, Local(1), {Peer("rogue", "mistral", 8, 8)});
@@ -88,37 +88,13 @@ TEST(RouterTest, SkipsPeersTheVerifierRefuses) {
 }
 
 TEST(RouterTest, PythonPeersWithoutSlotCountsRouteByLoad) {
-  PeerRecord py;
+  protocol::NodeRecord py;
   py.node_id = "py";
   py.model = "mistral";
   py.load = 0.5;
-  EXPECT_EQ(FreeSlotsOf(py), 1);
+  EXPECT_EQ(protocol::FreeSlotsOf(py), 1);
   py.load = 1.0;
-  EXPECT_EQ(FreeSlotsOf(py), 0);
-}
-
-TEST(PeerRecordTest, RoundTripsAndAcceptsAPythonRecord) {
-  PeerRecord p = Peer("n1", "tiny", 4, 3);
-  p.model_sha256 = "ab";
-  Result<PeerRecord> back = ParsePeerRecord(PeerRecordJson(p));
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->node_id, "n1");
-  EXPECT_EQ(back->free_slots, 3);
-  EXPECT_EQ(back->model_sha256, "ab");
-
-  Result<PeerRecord> py = ParsePeerRecord(
-      R"({"node_id":"bootstrap-node","ip":"10.0.0.5","port":8000,"model":"tinyllama-1","load":0.2,"tps":7.5,)"
-      R"("uptime":12,"last_seen":1700000000,"dht_port":8001})");
-  ASSERT_TRUE(py.ok()) << py.status().ToString();
-  EXPECT_EQ(py->slots, 0);
-  EXPECT_EQ(py->model, "tinyllama-1");
-}
-
-TEST(PeerRecordTest, RejectsRecordsARouterCannotUse) {
-  for (const char* bad : {"[]", "{}", R"({"node_id":"x","ip":"h","port":"80","model":"m"})",
-                          R"({"node_id":"x","ip":"h","port":0,"model":"m"})", R"({"node_id":"x","port":80,"model":"m"})"}) {
-    EXPECT_FALSE(ParsePeerRecord(bad).ok()) << bad;
-  }
+  EXPECT_EQ(protocol::FreeSlotsOf(py), 0);
 }
 
 }  // namespace
