@@ -66,13 +66,25 @@ void SwarmView::RefreshOnce() {
   const double now = EpochNow();
   const double oldest = now - static_cast<double>(max_age_.count());
   std::vector<protocol::NodeRecord> fresh;
+  std::set<std::string> seen, withdrawn;
+  for (const dht::Record& r : *records) {
+    if (r.withdrawn) withdrawn.insert(r.node_id);
+  }
   for (protocol::NodeRecord& peer : protocol::ReadNodeRecords(identities_, *records, now)) {
     if (peer.last_seen < oldest || peer.node_id == self_id) continue;
+    seen.insert(peer.node_id);
     fresh.push_back(std::move(peer));
   }
   LN_DEBUG << "swarm view: " << fresh.size() << " peers in "
            << std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() << " ms";
   std::lock_guard<std::mutex> lock(mu_);
+  // A lookup that missed a peer (lost datagrams, a storing node under a flood) is no news that
+  // the peer is gone: it stays until its record expires, unless it withdrew.
+  for (protocol::NodeRecord& old : peers_) {
+    if (old.last_seen >= oldest && !seen.count(old.node_id) && !withdrawn.count(old.node_id)) {
+      fresh.push_back(std::move(old));
+    }
+  }
   peers_ = std::move(fresh);
 }
 

@@ -22,6 +22,8 @@ import threading
 import time
 
 from rogue_tools import LOOPBACK, Report, rss_kib, udp_flood
+
+FLOOD_SOURCE = "127.0.0.2"
 from swarm_harness import Harness, http, wait_until
 
 LOAD_THREADS = 4
@@ -331,7 +333,9 @@ def main(argv):
         # 4. Flood n1's DHT port with junk from many source ports.
         f = Fault("flood", "n1", MODEL_A)
         faults.append(f)
-        sent = udp_flood((LOOPBACK, n1.dht_port), FLOOD_S, 300, FLOOD_PER_S)
+        # From another address, as an attacker on another host: the real peers share 127.0.0.1
+        # with each other, and a node limits DHT traffic per source address.
+        sent = udp_flood((LOOPBACK, n1.dht_port), FLOOD_S, 300, FLOOD_PER_S, source=FLOOD_SOURCE)
         f.end = time.time()
         f.first_right_s = converge(nodes, everyone, CONVERGE_S)
         print("flood: %d datagrams to n1's DHT port in %.1f s" % (sent, f.end - f.begin), flush=True)

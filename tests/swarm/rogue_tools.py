@@ -288,13 +288,13 @@ class Report:
         return 1 if self.failed else 0
 
 
-def udp_flood(target, seconds, sockets, per_second, stop=None):
-    """Sends junk and find_value datagrams to `target` from `sockets` source ports on 127.0.0.1,
+def udp_flood(target, seconds, sockets, per_second, stop=None, source=LOOPBACK):
+    """Sends junk and find_value datagrams to `target` from `sockets` source ports on `source`,
     `per_second` of them, for `seconds` (or until `stop` is set); returns how many went."""
     socks = []
     for _ in range(sockets):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind((LOOPBACK, 0))
+        s.bind((source, 0))
         s.setblocking(False)
         socks.append(s)
     junk = [b"\xff\xfe not json", b"{}", b'{"type":"nope"}', b"[" * 40]
