@@ -29,7 +29,8 @@ struct DhtOptions {
   int max_failures = 2;              // failed requests in a row before a contact is dropped
 
   double record_ttl_s = 30;                   // 3 heartbeats of 10 s (PROTOCOL.md)
-  StorageLimits storage_limits;               // keys, records per key, bytes
+  double max_future_skew_s = 30;              // records dated further ahead are refused
+  StorageLimits storage_limits;               // keys, records per key, bytes, per-source quota
   RateLimit rate_limit;                       // per source address
   size_t max_datagram_bytes = 8192;           // PROTOCOL.md: 8 KiB, both ways
 

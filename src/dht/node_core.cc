@@ -5,7 +5,6 @@
 #include "core/log.h"
 #include "dht/find_node.h"
 #include "dht/put_value.h"
-#include "dht/record_signing.h"
 
 namespace llamanet::dht {
 
@@ -17,6 +16,7 @@ StorageOptions MakeStorageOptions(const DhtOptions& o) {
   StorageOptions s;
   s.limits = o.storage_limits;
   s.ttl_s = o.record_ttl_s;
+  s.max_future_skew_s = o.max_future_skew_s;
   s.require_signed = o.require_signed;
   return s;
 }
@@ -126,7 +126,7 @@ void NodeCore::HandleRequest(const Endpoint& from, const Request& request) {
       response.data_sender = self_;  // the Python node reads the responder's id here
       break;
     case RequestType::kStore: {
-      Status s = StoreLocal(request.key, request.value.records);
+      Status s = StoreLocal(request.key, request.value.records, from.ip);
       response.stored = s.ok();
       if (!s.ok()) response.error = s.message();
       break;
@@ -141,11 +141,11 @@ void NodeCore::HandleRequest(const Endpoint& from, const Request& request) {
   SendMessage(from, response);
 }
 
-Status NodeCore::StoreLocal(const std::string& key, const std::vector<Record>& records) {
+Status NodeCore::StoreLocal(const std::string& key, const std::vector<Record>& records, const std::string& source) {
   if (records.empty()) return Status::InvalidArgument("empty value");
   Status first_error;
   for (const Record& r : records) {
-    Status s = storage_.Put(key, r);
+    Status s = storage_.Put(key, r, source);
     if (s.ok()) {
       ++counters_.stores_accepted;
     } else {
@@ -260,10 +260,7 @@ Status NodeCore::CheckKey(const std::string& key) const {
 }
 
 bool NodeCore::AcceptRecord(const std::string& key, const Record& record) const {
-  if (!RecordMatchesKey(key, record)) return false;
-  if (record.last_seen + options_.record_ttl_s <= clock_.WallSeconds()) return false;
-  if (!record.is_signed()) return !options_.require_signed;
-  return VerifyRecordSignature(record).ok();
+  return storage_.Validate(key, record).ok();
 }
 
 void NodeCore::Publish(std::string key, Record record, std::function<void(Result<size_t>)> done) {

@@ -61,7 +61,8 @@ class NodeCore final : public TraversalHost {
   void Drop(DropReason reason, const Endpoint& from, const std::string& detail);
   void HandleRequest(const Endpoint& from, const Request& request);
   void HandleResponse(const Endpoint& from, const Response& response);
-  Status StoreLocal(const std::string& key, const std::vector<Record>& records);
+  // Stores records a peer sent, charged to its address `source` (storage.h quotas).
+  Status StoreLocal(const std::string& key, const std::vector<Record>& records, const std::string& source);
   void AnswerFindValue(const Request& request, Response* response) const;
   std::vector<ContactInfo> ClosestContacts(const NodeId& target, const NodeId* exclude) const;
   bool AcceptRecord(const std::string& key, const Record& record) const;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -129,6 +130,20 @@ Status VerifyRecordSignature(const Record& record) {
   if (!sig || !pkey || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
       EVP_DigestVerify(ctx.get(), Bytes(*sig), sig->size(), Bytes(message), message.size()) != 1) {
     return Status::InvalidArgument("bad signature");
+  }
+  return Status::Ok();
+}
+
+Status CheckIdentityBinding(const Record& record) {
+  constexpr size_t kDerivedIdDigits = 16;
+  if (!record.is_signed() || record.node_id.size() != kDerivedIdDigits) return Status::Ok();
+  const bool derived_form = std::all_of(record.node_id.begin(), record.node_id.end(),
+                                        [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  if (!derived_form) return Status::Ok();
+  for (size_t i = 0; i < kDerivedIdDigits; ++i) {
+    if (HexDigitValue(record.pubkey[i]) != HexDigitValue(record.node_id[i])) {
+      return Status::InvalidArgument("node_id is not derived from the record's key");
+    }
   }
   return Status::Ok();
 }
