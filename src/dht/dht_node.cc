@@ -1,5 +1,7 @@
 #include "dht/dht_node.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -28,6 +30,27 @@ Result<NodeId> ResolveId(const DhtOptions& options) {
   auto id = NodeId::FromHex(options.node_id);
   if (!id) return Status::InvalidArgument("node_id must be 16..64 hex digits: '" + options.node_id + "'");
   return *id;
+}
+// The numeric addresses of this host's interfaces: their subnets count as local for the
+// routing table's per-address caps (a LAN swarm in this node's subnet keeps working).
+std::vector<std::string> InterfaceAddresses() {
+  std::vector<std::string> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return out;
+  for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr) continue;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (a->ifa_addr->sa_family == AF_INET) {
+      ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, text, sizeof text);
+    } else if (a->ifa_addr->sa_family == AF_INET6) {
+      ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr, text, sizeof text);
+    } else {
+      continue;
+    }
+    out.emplace_back(text);
+  }
+  ::freeifaddrs(list);
+  return out;
 }
 }  // namespace
 
@@ -101,7 +124,9 @@ Result<std::unique_ptr<DhtNode>> DhtNode::Create(const DhtOptions& options) {
   impl->clock = &SystemClock::Instance();
   impl->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (impl->wake_fd < 0) return Status::IoError("eventfd failed");
-  impl->core = std::make_unique<NodeCore>(options, *id, *impl->udp, *impl->clock);
+  DhtOptions with_interfaces = options;
+  for (std::string& ip : InterfaceAddresses()) with_interfaces.routing_limits.local_addresses.push_back(std::move(ip));
+  impl->core = std::make_unique<NodeCore>(with_interfaces, *id, *impl->udp, *impl->clock);
   return std::unique_ptr<DhtNode>(new DhtNode(std::move(impl)));
 }
 

@@ -9,6 +9,7 @@
 
 #include "dht/endpoint.h"
 #include "dht/rate_limiter.h"
+#include "dht/routing_table.h"
 #include "dht/storage.h"
 
 namespace llamanet::dht {
@@ -27,11 +28,15 @@ struct DhtOptions {
   int rpc_retries = 1;
   int64_t min_soft_timeout_ms = 50;  // floor of the adaptive soft timeout (rpc_manager.h)
   int max_failures = 2;              // failed requests in a row before a contact is dropped
+  // Entries per IP and per subnet, with a higher cap for loopback and this node's own subnets
+  // (routing_table.h). Create() adds the host's interface addresses to local_addresses; pass
+  // the advertised address too when it is not one of them (NAT).
+  RoutingLimits routing_limits;
 
   double record_ttl_s = 30;                   // 3 heartbeats of 10 s (PROTOCOL.md)
   double max_future_skew_s = 30;              // records dated further ahead are refused
   StorageLimits storage_limits;               // keys, records per key, bytes, per-source quota
-  RateLimit rate_limit;                       // per source address
+  RateLimit rate_limit;                       // per source IP (rate_limiter.h explains the numbers)
   size_t max_datagram_bytes = 8192;           // PROTOCOL.md: 8 KiB, both ways
 
   int64_t maintenance_interval_ms = 1000;     // bucket refresh, liveness pings, bootstrap checks
@@ -71,6 +76,7 @@ struct DhtCounters {
   uint64_t rpc_resends = 0;
   uint64_t stores_accepted = 0;
   uint64_t stores_refused = 0;
+  uint64_t contacts_refused = 0;  // over a per-address cap of the routing table
   std::map<std::string, uint64_t> drops;  // by DropReasonName; only reasons seen
 };
 

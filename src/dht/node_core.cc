@@ -52,7 +52,7 @@ NodeCore::NodeCore(const DhtOptions& options, NodeId self, Transport& transport,
       rng_(options.rng_seed != 0 ? options.rng_seed : std::random_device()()),
       codec_(MakeWireLimits(options), options.swarm_secret),
       rate_limiter_(options.rate_limit),
-      table_(self, options.k, options.max_failures),
+      table_(self, options.k, options.max_failures, options.routing_limits),
       rpc_(MakeRpcOptions(options), [this](const Endpoint& to, const Request& r) { SendMessage(to, r); }, rng_),
       storage_(MakeStorageOptions(options), clock),
       bootstrap_backoff_ms_(options.bootstrap_retry_ms) {}
@@ -91,7 +91,7 @@ void NodeCore::OnDatagram(const Endpoint& from, std::string_view datagram) {
   ++counters_.datagrams_in;
   counters_.bytes_in += datagram.size();
   if (datagram.size() > options_.max_datagram_bytes) return Drop(DropReason::kOversized, from, "");
-  if (!rate_limiter_.Allow(from.ToString(), clock_.NowMs())) return Drop(DropReason::kRateLimited, from, "");
+  if (!rate_limiter_.Allow(from.ip, clock_.NowMs())) return Drop(DropReason::kRateLimited, from, "");
   DecodeResult decoded = codec_.Decode(datagram);
   if (!decoded.message) return Drop(decoded.reason, from, decoded.detail);
   if (auto* request = std::get_if<Request>(&*decoded.message)) {
@@ -235,6 +235,7 @@ void NodeCore::SendQuery(const ContactInfo& to, Request request, RpcCallbacks ca
 
 void NodeCore::Heard(const NodeId& id, const Endpoint& from) {
   RoutingTable::HeardResult result = table_.Heard(id, from, clock_.NowMs());
+  if (result.refused) ++counters_.contacts_refused;
   if (result.ping) Ping(result.ping->endpoint, result.ping->id);  // ping-before-evict
 }
 

@@ -25,9 +25,7 @@ SimulatedSwarm::~SimulatedSwarm() {
 }
 
 Endpoint SimulatedSwarm::EndpointOf(size_t index) {
-  return Endpoint{"10." + std::to_string((index >> 16) & 255) + "." + std::to_string((index >> 8) & 255) + "." +
-                      std::to_string(index & 255),
-                  8001};
+  return Endpoint{"10." + std::to_string((index >> 8) & 255) + "." + std::to_string(index & 255) + ".1", 8001};
 }
 
 Result<size_t> SimulatedSwarm::AddNode(DhtOptions options) {
