@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dht/endpoint.h"
+#include "dht/lookup.h"
 #include "dht/rate_limiter.h"
 #include "dht/routing_table.h"
 #include "dht/storage.h"
@@ -23,6 +24,7 @@ struct DhtOptions {
 
   size_t k = 20;     // bucket size and replication factor
   size_t alpha = 3;  // queries in flight per lookup
+  LookupLimits lookup;  // deadline, pages and records per responder and per lookup (lookup.h)
 
   int64_t rpc_timeout_ms = 1000;  // per attempt; a request fails after 1 + rpc_retries attempts
   int rpc_retries = 1;
@@ -77,6 +79,8 @@ struct DhtCounters {
   uint64_t stores_accepted = 0;
   uint64_t stores_refused = 0;
   uint64_t contacts_refused = 0;  // over a per-address cap of the routing table
+  uint64_t bad_replies = 0;       // replies to our requests that did not decode
+  uint64_t lookup_drops = 0;      // responders dropped from a lookup for breaking the protocol
   std::map<std::string, uint64_t> drops;  // by DropReasonName; only reasons seen
 };
 

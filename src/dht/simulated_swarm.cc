@@ -66,12 +66,12 @@ void SimulatedSwarm::Kill(size_t index) {
 }
 
 void SimulatedSwarm::Publish(size_t index, std::string key, Record record, std::function<void(Result<size_t>)> done) {
-  node(index).PublishAsync(std::move(key), std::move(record), std::move(done));
+  node(index).PublishAsync(std::move(key), std::move(record), std::move(done)).Detach();
   network_.Reschedule(EndpointOf(index));
 }
 
 void SimulatedSwarm::Get(size_t index, std::string key, std::function<void(Result<GetResult>)> done) {
-  node(index).GetAsync(std::move(key), std::move(done));
+  node(index).GetAsync(std::move(key), std::move(done)).Detach();
   network_.Reschedule(EndpointOf(index));
 }
 
