@@ -1,5 +1,7 @@
 #include "dht/dht_node.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -29,6 +31,50 @@ Result<NodeId> ResolveId(const DhtOptions& options) {
   if (!id) return Status::InvalidArgument("node_id must be 16..64 hex digits: '" + options.node_id + "'");
   return *id;
 }
+// The numeric addresses of this host's interfaces: their subnets count as local for the
+// routing table's per-address caps (a LAN swarm in this node's subnet keeps working).
+std::vector<std::string> InterfaceAddresses() {
+  std::vector<std::string> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return out;
+  for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr) continue;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (a->ifa_addr->sa_family == AF_INET) {
+      ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, text, sizeof text);
+    } else if (a->ifa_addr->sa_family == AF_INET6) {
+      ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr, text, sizeof text);
+    } else {
+      continue;
+    }
+    out.emplace_back(text);
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+// The loop's eventfd. Shared with lookup handles, which wake the loop when they cancel, so it
+// lives until the last of them is gone.
+class WakeFd {
+ public:
+  WakeFd() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ~WakeFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  WakeFd(const WakeFd&) = delete;
+  WakeFd& operator=(const WakeFd&) = delete;
+  int fd() const { return fd_; }
+  void Wake() const {
+    uint64_t one = 1;
+    (void)!::write(fd_, &one, sizeof one);
+  }
+  void Drain() const {
+    uint64_t count;
+    (void)!::read(fd_, &count, sizeof count);
+  }
+
+ private:
+  const int fd_;
+};
 }  // namespace
 
 struct DhtNode::Impl {
@@ -36,7 +82,7 @@ struct DhtNode::Impl {
   std::unique_ptr<UdpTransport> udp;  // UDP mode only
   std::unique_ptr<NodeCore> core;
   const Clock* clock = nullptr;
-  int wake_fd = -1;  // eventfd, UDP mode only
+  std::shared_ptr<WakeFd> wake;  // UDP mode only
 
   // Loop-thread handoff (UDP mode).
   std::recursive_mutex state_mu;  // Start/Stop, and inline work while no loop runs
@@ -48,13 +94,8 @@ struct DhtNode::Impl {
   std::deque<std::function<void()>> tasks;  // guarded by tasks_mu
   bool started = false;                     // guarded by state_mu
 
-  ~Impl() {
-    if (wake_fd >= 0) ::close(wake_fd);
-  }
-
   void Wake() const {
-    uint64_t one = 1;
-    if (wake_fd >= 0) (void)!::write(wake_fd, &one, sizeof one);
+    if (wake) wake->Wake();
   }
 
   bool RunTasks() {
@@ -75,11 +116,8 @@ struct DhtNode::Impl {
       udp->ReceiveReady(on_datagram, kMaxDatagramsPerWake);
       core->RunDueTimers();
       const int64_t wait = std::clamp<int64_t>(core->NextTimerMs() - clock->NowMs(), 0, kMaxPollMs);
-      pollfd fds[2] = {{udp->fd(), POLLIN, 0}, {wake_fd, POLLIN, 0}};
-      if (::poll(fds, 2, static_cast<int>(wait)) > 0 && (fds[1].revents & POLLIN)) {
-        uint64_t count;
-        (void)!::read(wake_fd, &count, sizeof count);
-      }
+      pollfd fds[2] = {{udp->fd(), POLLIN, 0}, {wake->fd(), POLLIN, 0}};
+      if (::poll(fds, 2, static_cast<int>(wait)) > 0 && (fds[1].revents & POLLIN)) wake->Drain();
     }
     core->Stop();  // pending operations complete here, on the loop thread
     while (RunTasks()) {
@@ -99,9 +137,11 @@ Result<std::unique_ptr<DhtNode>> DhtNode::Create(const DhtOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->udp = std::move(udp).value();
   impl->clock = &SystemClock::Instance();
-  impl->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (impl->wake_fd < 0) return Status::IoError("eventfd failed");
-  impl->core = std::make_unique<NodeCore>(options, *id, *impl->udp, *impl->clock);
+  impl->wake = std::make_shared<WakeFd>();
+  if (impl->wake->fd() < 0) return Status::IoError("eventfd failed");
+  DhtOptions with_interfaces = options;
+  for (std::string& ip : InterfaceAddresses()) with_interfaces.routing_limits.local_addresses.push_back(std::move(ip));
+  impl->core = std::make_unique<NodeCore>(with_interfaces, *id, *impl->udp, *impl->clock);
   return std::unique_ptr<DhtNode>(new DhtNode(std::move(impl)));
 }
 
@@ -162,23 +202,44 @@ Endpoint DhtNode::local_endpoint() const {
   return impl_->core->local_endpoint();  // constant after construction: no loop hop
 }
 
-void DhtNode::PublishAsync(std::string key, Record record, std::function<void(Result<size_t>)> done) {
-  Post([core = impl_->core.get(), key = std::move(key), record = std::move(record), done = std::move(done)]() mutable {
-    core->Publish(std::move(key), std::move(record), std::move(done));
+std::shared_ptr<LookupHandle::State> DhtNode::NewLookupState() const {
+  std::function<void()> wake;
+  if (impl_->wake) wake = [weak = std::weak_ptr<WakeFd>(impl_->wake)] {
+    if (auto fd = weak.lock()) fd->Wake();
+  };
+  return std::make_shared<LookupHandle::State>(std::move(wake));
+}
+
+LookupHandle DhtNode::PublishAsync(std::string key, Record record, std::function<void(Result<size_t>)> done) {
+  auto state = NewLookupState();
+  NodeCore::CancelFlag cancel(state, &state->cancel_requested());
+  Post([core = impl_->core.get(), key = std::move(key), record = std::move(record), done = std::move(done), state,
+        cancel]() mutable {
+    core->Publish(
+        std::move(key), std::move(record),
+        [state, done = std::move(done)](Result<size_t> r) { state->Complete([&] { done(std::move(r)); }); }, cancel);
   });
+  return LookupHandle(std::move(state));
 }
 
 std::future<Result<size_t>> DhtNode::Publish(std::string key, Record record) {
   auto promise = std::make_shared<std::promise<Result<size_t>>>();
   auto future = promise->get_future();
-  PublishAsync(std::move(key), std::move(record), [promise](Result<size_t> r) { promise->set_value(std::move(r)); });
+  PublishAsync(std::move(key), std::move(record), [promise](Result<size_t> r) { promise->set_value(std::move(r)); })
+      .Detach();
   return future;
 }
 
-void DhtNode::GetAsync(std::string key, std::function<void(Result<GetResult>)> done) {
-  Post([core = impl_->core.get(), key = std::move(key), done = std::move(done)]() mutable {
-    core->Get(std::move(key), std::move(done));
+LookupHandle DhtNode::GetAsync(std::string key, std::function<void(Result<GetResult>)> done) {
+  auto state = NewLookupState();
+  NodeCore::CancelFlag cancel(state, &state->cancel_requested());
+  Post([core = impl_->core.get(), key = std::move(key), done = std::move(done), state, cancel]() mutable {
+    core->Get(
+        std::move(key),
+        [state, done = std::move(done)](Result<GetResult> r) { state->Complete([&] { done(std::move(r)); }); },
+        cancel);
   });
+  return LookupHandle(std::move(state));
 }
 
 std::future<Result<std::vector<Record>>> DhtNode::Get(std::string key) {
@@ -190,7 +251,7 @@ std::future<Result<std::vector<Record>>> DhtNode::Get(std::string key) {
     } else {
       promise->set_value(r.status());
     }
-  });
+  }).Detach();
   return future;
 }
 

@@ -13,6 +13,10 @@
 // a key is sha1(key). `node:<id>` keys hold one record, the others (`model:*`, `all_nodes`) a
 // set of records, one per node_id, each expiring on its own.
 //
+// Lookups are bounded (DhtOptions::lookup, lookup.h): each completes with what it has by its
+// deadline, and the async calls return a LookupHandle that ends the lookup when the caller
+// gives up (destroys or cancels it). Stop() (and so the destructor) completes every lookup.
+//
 // Graceful stop: publish MakeTombstone(record, now) (signed again when the record was signed)
 // under each key the node published; storing nodes then drop the node's record from their
 // answers at once instead of after its expiry. Then Stop().
@@ -29,6 +33,7 @@
 #include "dht/clock.h"
 #include "dht/dht_options.h"
 #include "dht/get_value.h"
+#include "dht/lookup_handle.h"
 #include "dht/node_id.h"
 #include "dht/record.h"
 #include "dht/transport.h"
@@ -59,16 +64,21 @@ class DhtNode {
   Endpoint local_endpoint() const;
 
   // Stores `record` here (unless read-only) and at the k nodes closest to sha1(key). `done`
-  // gets the number of nodes that hold it (this one included), or an error: InvalidArgument
-  // (bad key, or a record this node's store refuses: see storage.h), TooLarge, Unavailable
-  // (no node stored it, or the node is stopped).
-  void PublishAsync(std::string key, Record record, std::function<void(Result<size_t>)> done);
+  // gets the number of nodes that hold it (this one included; at the deadline, those that
+  // confirmed by then), or an error: InvalidArgument (bad key, or a record this node's store
+  // refuses: see storage.h), TooLarge, Unavailable (no node stored it, or the node is
+  // stopped). `done` runs on the loop thread, never after the handle is cancelled.
+  [[nodiscard]] LookupHandle PublishAsync(std::string key, Record record, std::function<void(Result<size_t>)> done);
+  // As PublishAsync, detached: ends by the lookup deadline at the latest.
   std::future<Result<size_t>> Publish(std::string key, Record record);
 
   // Iterative find_value: every live record of `key` that the reachable nodes hold, merged
-  // (one per node_id and signing key, freshest wins: see get_value.h), with lookup statistics. An empty list when the key has
-  // no live record; Unavailable when the node knows no other node and holds nothing itself.
-  void GetAsync(std::string key, std::function<void(Result<GetResult>)> done);
+  // (one per node_id and signing key, freshest wins: see get_value.h), with lookup statistics; what was found by the deadline
+  // when it passes. An empty list when the key has no live record; Unavailable when the node
+  // knows no other node and holds nothing itself. `done` as for PublishAsync.
+  [[nodiscard]] LookupHandle GetAsync(std::string key, std::function<void(Result<GetResult>)> done);
+  // As GetAsync, detached: ends by the lookup deadline at the latest. A caller that may give
+  // up earlier should use GetAsync and drop its handle.
   std::future<Result<std::vector<Record>>> Get(std::string key);
 
   // For /dht/status. Blocks until the loop answers (UDP mode).
@@ -83,6 +93,7 @@ class DhtNode {
   struct Impl;
   explicit DhtNode(std::unique_ptr<Impl> impl);
   void Post(std::function<void()> task);
+  std::shared_ptr<LookupHandle::State> NewLookupState() const;
   std::unique_ptr<Impl> impl_;
 };
 

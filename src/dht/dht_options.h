@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "dht/endpoint.h"
+#include "dht/lookup.h"
 #include "dht/rate_limiter.h"
+#include "dht/routing_table.h"
 #include "dht/storage.h"
 
 namespace llamanet::dht {
@@ -22,15 +24,21 @@ struct DhtOptions {
 
   size_t k = 20;     // bucket size and replication factor
   size_t alpha = 3;  // queries in flight per lookup
+  LookupLimits lookup;  // deadline, pages and records per responder and per lookup (lookup.h)
 
   int64_t rpc_timeout_ms = 1000;  // per attempt; a request fails after 1 + rpc_retries attempts
   int rpc_retries = 1;
   int64_t min_soft_timeout_ms = 50;  // floor of the adaptive soft timeout (rpc_manager.h)
   int max_failures = 2;              // failed requests in a row before a contact is dropped
+  // Entries per IP and per subnet, with a higher cap for loopback and this node's own subnets
+  // (routing_table.h). Create() adds the host's interface addresses to local_addresses; pass
+  // the advertised address too when it is not one of them (NAT).
+  RoutingLimits routing_limits;
 
   double record_ttl_s = 30;                   // 3 heartbeats of 10 s (PROTOCOL.md)
-  StorageLimits storage_limits;               // keys, records per key, bytes
-  RateLimit rate_limit;                       // per source address
+  double max_future_skew_s = 30;              // records dated further ahead are refused
+  StorageLimits storage_limits;               // keys, records per key, bytes, per-source quota
+  RateLimit rate_limit;                       // per source IP (rate_limiter.h explains the numbers)
   size_t max_datagram_bytes = 8192;           // PROTOCOL.md: 8 KiB, both ways
 
   int64_t maintenance_interval_ms = 1000;     // bucket refresh, liveness pings, bootstrap checks
@@ -70,6 +78,9 @@ struct DhtCounters {
   uint64_t rpc_resends = 0;
   uint64_t stores_accepted = 0;
   uint64_t stores_refused = 0;
+  uint64_t contacts_refused = 0;  // over a per-address cap of the routing table
+  uint64_t bad_replies = 0;       // replies to our requests that did not decode
+  uint64_t lookup_drops = 0;      // responders dropped from a lookup for breaking the protocol
   std::map<std::string, uint64_t> drops;  // by DropReasonName; only reasons seen
 };
 

@@ -21,6 +21,49 @@ bool IsIpLiteral(std::string_view ip) {
   return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
 }
 
+namespace {
+
+// The address as 4 bytes (IPv4, also when written as IPv4-mapped IPv6) or 16; empty when not
+// numeric.
+std::string AddressBytes(std::string_view ip) {
+  if (ip.empty() || ip.size() >= INET6_ADDRSTRLEN) return {};
+  std::string text(ip);
+  unsigned char buf[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, text.c_str(), buf) == 1) return std::string(reinterpret_cast<char*>(buf), 4);
+  if (inet_pton(AF_INET6, text.c_str(), buf) != 1) return {};
+  static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(std::begin(kMapped), std::end(kMapped), buf)) return std::string(reinterpret_cast<char*>(buf + 12), 4);
+  return std::string(reinterpret_cast<char*>(buf), 16);
+}
+
+}  // namespace
+
+std::string SubnetOf(std::string_view ip) {
+  const std::string bytes = AddressBytes(ip);
+  if (bytes.size() == 4) {
+    auto b = [&](int i) { return std::to_string(static_cast<unsigned char>(bytes[i])); };
+    return b(0) + "." + b(1) + "." + b(2) + ".0/24";
+  }
+  if (bytes.size() == 16) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    for (int i = 0; i < 8; ++i) {
+      const auto c = static_cast<unsigned char>(bytes[i]);
+      out.push_back(kDigits[c >> 4]);
+      out.push_back(kDigits[c & 15]);
+      if (i % 2 == 1) out.push_back(':');
+    }
+    return out + ":/64";
+  }
+  return {};
+}
+
+bool IsLoopback(std::string_view ip) {
+  const std::string bytes = AddressBytes(ip);
+  if (bytes.size() == 4) return bytes[0] == 127;
+  return bytes.size() == 16 && bytes == std::string(15, '\0') + '\1';
+}
+
 Result<std::pair<std::string, uint16_t>> SplitHostPort(std::string_view host_port) {
   std::string_view host;
   std::string_view port_text;

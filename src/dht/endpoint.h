@@ -28,6 +28,12 @@ struct EndpointHash {
 // True when `ip` is numeric IPv4 or IPv6 text.
 bool IsIpLiteral(std::string_view ip);
 
+// The network `ip` belongs to for per-network limits: its /24 for IPv4 ("10.1.2.0/24"), its
+// /64 for IPv6 (IPv4-mapped IPv6 counts as IPv4). Empty when `ip` is not numeric.
+std::string SubnetOf(std::string_view ip);
+// 127.0.0.0/8, ::1 and IPv4-mapped loopback.
+bool IsLoopback(std::string_view ip);
+
 // Splits "host:port" (or "[v6]:port"); InvalidArgument when the form or port (1..65535) is bad.
 Result<std::pair<std::string, uint16_t>> SplitHostPort(std::string_view host_port);
 

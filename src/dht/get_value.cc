@@ -6,14 +6,15 @@
 
 namespace llamanet::dht {
 
-GetValue::GetValue(TraversalHost& host, std::string key, size_t k, size_t alpha, std::vector<Record> local,
-                   Accept accept, Done done)
+GetValue::GetValue(TraversalHost& host, std::string key, size_t k, size_t alpha, LookupLimits limits,
+                   std::vector<Record> local, Accept accept, Done done)
     : Traversal(host, KeyTarget(key), k, alpha),
       key_(std::move(key)),
       single_record_(IsSingleRecordKey(key_)),
+      limits_(limits),
       accept_(std::move(accept)),
       done_callback_(std::move(done)) {
-  Merge(local);
+  Merge(Accepted(local, local.size()));
 }
 
 Request GetValue::MakeQuery() const {
@@ -23,50 +24,126 @@ Request GetValue::MakeQuery() const {
   return r;
 }
 
+const char* GetValue::CheckReply(const Response& response, uint32_t offset) {
+  if (response.offset != offset) return "reply offset differs from the offset asked";
+  if (response.value && response.total && uint64_t{offset} + response.value->records.size() > *response.total) {
+    return "reply holds more records than its total";
+  }
+  return nullptr;
+}
+
+std::vector<Record> GetValue::Accepted(const std::vector<Record>& records, size_t room) const {
+  std::vector<Record> out;
+  const size_t n = std::min(records.size(), room);
+  for (size_t i = 0; i < n; ++i) {
+    const Record& r = records[i];
+    if (!r.withdrawn && (!accept_ || accept_(r))) out.push_back(r);
+  }
+  return out;
+}
+
 void GetValue::Merge(const std::vector<Record>& records) {
   for (const Record& r : records) {
-    if (r.withdrawn || (accept_ && !accept_(r))) continue;
-    auto [it, inserted] = merged_.try_emplace(r.node_id + '\n' + r.pubkey, r);
-    if (!inserted && r.last_seen > it->second.last_seen) it->second = r;
+    auto key = r.node_id + '\n' + r.pubkey;
+    auto it = merged_.find(key);
+    if (it == merged_.end()) {
+      if (merged_.size() < limits_.max_records_per_lookup) merged_.emplace(std::move(key), r);
+    } else if (r.last_seen > it->second.last_seen) {
+      it->second = r;
+    }
   }
 }
 
+size_t GetValue::Buffered() const {
+  size_t n = 0;
+  for (const auto& [id, p] : paging_) n += p.records.size();
+  return n;
+}
+
 void GetValue::OnReply(const Candidate& from, const Response& response) {
+  if (const char* why = CheckReply(response, 0)) return DropResponder(from.contact, why);
   if (response.contacts) AddCandidates(*response.contacts, from.hop + 1);
   if (!response.value) return;
   ++value_replies_;
-  Merge(response.value->records);
-  MaybeFetchPage(from.contact, response);
+  const std::vector<Record>& records = response.value->records;
+  const bool more = response.total && !records.empty() && records.size() < *response.total;
+  if (!more || single_record_) return Merge(Accepted(records, limits_.max_records_per_responder));
+  Paging p;
+  p.contact = from.contact;
+  p.records = Accepted(records, limits_.max_records_per_responder);
+  p.received = records.size();
+  p.next_offset = static_cast<uint32_t>(records.size());
+  paging_.insert_or_assign(from.contact.id, std::move(p));
+  NextPage(from.contact.id, *response.total);
 }
 
-void GetValue::MaybeFetchPage(const ContactInfo& from, const Response& response) {
-  if (!response.value || !response.total) return;
-  const uint64_t next = uint64_t{response.offset} + response.value->records.size();
-  if (response.value->records.empty() || next >= *response.total || next >= kMaxRecordsPaged) return;
-  Request r = MakeQuery();
-  r.offset = static_cast<uint32_t>(next);
-  ++pages_in_flight_;
+void GetValue::NextPage(const NodeId& id, uint32_t total) {
+  auto it = paging_.find(id);
+  if (it == paging_.end()) return;
+  Paging& p = it->second;
+  const bool room = p.pages < limits_.max_pages_per_responder && p.received < limits_.max_records_per_responder &&
+                    merged_.size() < limits_.max_records_per_lookup && Buffered() < limits_.max_records_per_lookup;
+  if (done() || p.next_offset >= total || !room) return EndPaging(id, true);
+  ++p.pages;
   ++stats_.messages;
+  Request r = MakeQuery();
+  r.offset = p.next_offset;
+  const ContactInfo contact = p.contact;  // `p` may go inside SendQuery
   auto self = std::static_pointer_cast<GetValue>(shared_from_this());
   RpcCallbacks callbacks;
-  callbacks.on_reply = [self, from](const Response& page) {
-    --self->pages_in_flight_;
-    if (page.value) {
-      self->Merge(page.value->records);
-      self->MaybeFetchPage(from, page);
-    }
+  callbacks.on_reply = [self, id](const Response& page) { self->OnPage(id, page); };
+  callbacks.on_timeout = [self, id] {
+    self->EndPaging(id, true);  // silent now: keep what it sent
     self->Advance();
   };
-  callbacks.on_timeout = [self] {
-    --self->pages_in_flight_;
+  callbacks.on_bad_reply = [self, contact] {
+    self->EndPaging(contact.id, false);
+    self->DropResponder(contact, "undecodable reply");
     self->Advance();
   };
-  host().SendQuery(from, std::move(r), std::move(callbacks));
+  std::string txid = host().SendQuery(contact, std::move(r), std::move(callbacks));
+  if (auto again = paging_.find(id); again != paging_.end()) again->second.txid = std::move(txid);
+}
+
+void GetValue::OnPage(const NodeId& id, const Response& page) {
+  auto it = paging_.find(id);
+  if (done() || it == paging_.end()) return;
+  Paging& p = it->second;
+  if (const char* why = CheckReply(page, p.next_offset)) {
+    const ContactInfo who = p.contact;
+    EndPaging(id, false);
+    DropResponder(who, why);
+    return Advance();
+  }
+  static const std::vector<Record> kNone;
+  const std::vector<Record>& records = page.value ? page.value->records : kNone;
+  std::vector<Record> accepted = Accepted(records, limits_.max_records_per_responder - p.received);
+  p.records.insert(p.records.end(), std::make_move_iterator(accepted.begin()), std::make_move_iterator(accepted.end()));
+  p.received += records.size();
+  p.next_offset += static_cast<uint32_t>(records.size());
+  if (records.empty() || !page.total) {
+    EndPaging(id, true);  // the set ended (or shrank) under us
+  } else {
+    NextPage(id, *page.total);
+  }
+  Advance();
+}
+
+void GetValue::EndPaging(const NodeId& id, bool keep) {
+  auto it = paging_.find(id);
+  if (it == paging_.end()) return;
+  if (keep) Merge(it->second.records);
+  paging_.erase(it);
 }
 
 bool GetValue::Satisfied() const { return single_record_ && value_replies_ >= alpha(); }
 
 void GetValue::OnFinish() {
+  for (auto& [id, p] : paging_) {  // cut off by Finish(): keep what came, ask no more
+    host().CancelQuery(p.txid);
+    Merge(p.records);
+  }
+  paging_.clear();
   GetResult result;
   result.stats = stats();
   result.records.reserve(merged_.size());

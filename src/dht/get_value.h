@@ -7,6 +7,12 @@
 // for the id is the reader's rule (protocol/identity.h), and a newer forgery must not hide the
 // owner's record from it. A `node:*` key holds one record per storing node, so that lookup
 // stops early once `alpha` nodes returned it.
+//
+// Bounded (LookupLimits, lookup.h): a reply must carry the offset that was asked (0 for the
+// first reply) and no more records than its `total` allows, or its responder is dropped and
+// everything it sent is discarded; pages and records per responder and records per lookup are
+// capped (paging stops at a cap, what arrived is kept). A responder's pages are held apart until
+// its paging ends, so a responder dropped on its third page leaves nothing behind.
 // See traversal.h for lifetime and threading.
 #pragma once
 
@@ -30,29 +36,45 @@ class GetValue final : public Traversal {
   using Accept = std::function<bool(const Record&)>;  // filters records (signature, age)
   using Done = std::function<void(GetResult result)>;
   // `local`: what this node itself stores under the key.
-  GetValue(TraversalHost& host, std::string key, size_t k, size_t alpha, std::vector<Record> local, Accept accept,
-           Done done);
+  GetValue(TraversalHost& host, std::string key, size_t k, size_t alpha, LookupLimits limits, std::vector<Record> local,
+           Accept accept, Done done);
 
  private:
-  static constexpr uint32_t kMaxRecordsPaged = 100'000;
+  // A responder whose set spans several pages.
+  struct Paging {
+    ContactInfo contact;
+    std::vector<Record> records;  // accepted so far, merged when paging ends
+    size_t received = 0;          // records sent, accepted or not
+    uint32_t next_offset = 0;     // the offset of the page in flight
+    std::string txid;             // of the page in flight
+    size_t pages = 0;             // pages asked for
+  };
 
   Request MakeQuery() const override;
   void OnReply(const Candidate& from, const Response& response) override;
   void OnFinish() override;
   bool Satisfied() const override;
-  bool HasExtraWork() const override { return pages_in_flight_ > 0; }
+  bool HasExtraWork() const override { return !paging_.empty(); }
 
+  // Why `response` (to a request for `offset`) breaks the protocol; nullptr when it does not.
+  static const char* CheckReply(const Response& response, uint32_t offset);
+  // The accepted records of `records`, at most `room`.
+  std::vector<Record> Accepted(const std::vector<Record>& records, size_t room) const;
   void Merge(const std::vector<Record>& records);
-  // Asks `from` for the records after `offset` when its reply said there are more.
-  void MaybeFetchPage(const ContactInfo& from, const Response& response);
+  void OnPage(const NodeId& id, const Response& page);
+  void EndPaging(const NodeId& id, bool keep);
+  // Asks for the next page when the responder has more and no cap is reached; else ends paging.
+  void NextPage(const NodeId& id, uint32_t total);
+  size_t Buffered() const;
 
   const std::string key_;
   const bool single_record_;
+  const LookupLimits limits_;
   Accept accept_;
   Done done_callback_;
   std::unordered_map<std::string, Record> merged_;  // by node_id + '\n' + pubkey
+  std::unordered_map<NodeId, Paging, NodeIdHash> paging_;
   size_t value_replies_ = 0;
-  size_t pages_in_flight_ = 0;
 };
 
 }  // namespace llamanet::dht

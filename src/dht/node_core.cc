@@ -5,7 +5,6 @@
 #include "core/log.h"
 #include "dht/find_node.h"
 #include "dht/put_value.h"
-#include "dht/record_signing.h"
 
 namespace llamanet::dht {
 
@@ -17,6 +16,7 @@ StorageOptions MakeStorageOptions(const DhtOptions& o) {
   StorageOptions s;
   s.limits = o.storage_limits;
   s.ttl_s = o.record_ttl_s;
+  s.max_future_skew_s = o.max_future_skew_s;
   s.require_signed = o.require_signed;
   return s;
 }
@@ -52,7 +52,7 @@ NodeCore::NodeCore(const DhtOptions& options, NodeId self, Transport& transport,
       rng_(options.rng_seed != 0 ? options.rng_seed : std::random_device()()),
       codec_(MakeWireLimits(options), options.swarm_secret),
       rate_limiter_(options.rate_limit),
-      table_(self, options.k, options.max_failures),
+      table_(self, options.k, options.max_failures, options.routing_limits),
       rpc_(MakeRpcOptions(options), [this](const Endpoint& to, const Request& r) { SendMessage(to, r); }, rng_),
       storage_(MakeStorageOptions(options), clock),
       bootstrap_backoff_ms_(options.bootstrap_retry_ms) {}
@@ -75,7 +75,30 @@ void NodeCore::Start() {
 void NodeCore::Stop() {
   if (!running_) return;
   running_ = false;
+  std::vector<RunningLookup> lookups;
+  lookups.swap(lookups_);
+  for (RunningLookup& l : lookups) l.lookup->Finish();
   rpc_.CancelAll();
+}
+
+void NodeCore::Track(std::shared_ptr<Lookup> lookup, CancelFlag cancel) {
+  if (lookup->finished()) return;
+  lookups_.push_back(RunningLookup{std::move(lookup), clock_.NowMs() + options_.lookup.timeout_ms, std::move(cancel)});
+}
+
+void NodeCore::EndLookups(int64_t now_ms) {
+  // Finishing runs callbacks that may start lookups: work on a copy of the list.
+  std::vector<std::shared_ptr<Lookup>> due;
+  for (const RunningLookup& l : lookups_) {
+    if (!l.lookup->finished() && (now_ms >= l.deadline_ms || (l.cancel && l.cancel->load()))) due.push_back(l.lookup);
+  }
+  for (const auto& lookup : due) lookup->Finish();
+  std::erase_if(lookups_, [](const RunningLookup& l) { return l.lookup->finished(); });
+}
+
+void NodeCore::Misbehaved(const ContactInfo& who, const char* why) {
+  ++counters_.lookup_drops;
+  LN_DEBUG << "dht: dropped " << who.endpoint.ToString() << " from a lookup: " << why;
 }
 
 // ---- incoming --------------------------------------------------------------------------
@@ -91,9 +114,12 @@ void NodeCore::OnDatagram(const Endpoint& from, std::string_view datagram) {
   ++counters_.datagrams_in;
   counters_.bytes_in += datagram.size();
   if (datagram.size() > options_.max_datagram_bytes) return Drop(DropReason::kOversized, from, "");
-  if (!rate_limiter_.Allow(from.ToString(), clock_.NowMs())) return Drop(DropReason::kRateLimited, from, "");
+  if (!rate_limiter_.Allow(from.ip, clock_.NowMs())) return Drop(DropReason::kRateLimited, from, "");
   DecodeResult decoded = codec_.Decode(datagram);
-  if (!decoded.message) return Drop(decoded.reason, from, decoded.detail);
+  if (!decoded.message) {
+    if (decoded.is_response && rpc_.OnBadReply(from, decoded.txid)) ++counters_.bad_replies;
+    return Drop(decoded.reason, from, decoded.detail);
+  }
   if (auto* request = std::get_if<Request>(&*decoded.message)) {
     if (options_.read_only) return Drop(DropReason::kNotServing, from, "");
     HandleRequest(from, *request);
@@ -126,7 +152,7 @@ void NodeCore::HandleRequest(const Endpoint& from, const Request& request) {
       response.data_sender = self_;  // the Python node reads the responder's id here
       break;
     case RequestType::kStore: {
-      Status s = StoreLocal(request.key, request.value.records);
+      Status s = StoreLocal(request.key, request.value.records, from.ip);
       response.stored = s.ok();
       if (!s.ok()) response.error = s.message();
       break;
@@ -141,11 +167,11 @@ void NodeCore::HandleRequest(const Endpoint& from, const Request& request) {
   SendMessage(from, response);
 }
 
-Status NodeCore::StoreLocal(const std::string& key, const std::vector<Record>& records) {
+Status NodeCore::StoreLocal(const std::string& key, const std::vector<Record>& records, const std::string& source) {
   if (records.empty()) return Status::InvalidArgument("empty value");
   Status first_error;
   for (const Record& r : records) {
-    Status s = storage_.Put(key, r);
+    Status s = storage_.Put(key, r, source);
     if (s.ok()) {
       ++counters_.stores_accepted;
     } else {
@@ -167,6 +193,9 @@ std::vector<ContactInfo> NodeCore::ClosestContacts(const NodeId& target, const N
 
 void NodeCore::AnswerFindValue(const Request& request, Response* response) const {
   std::vector<Record> live = storage_.Live(request.key);
+  // Pages echo the offset asked, even past the end of a set that shrank: lookups drop a
+  // responder whose offsets differ (get_value.h).
+  response->offset = request.offset;
   if (request.offset == 0 || live.empty()) {
     response->contacts = ClosestContacts(KeyTarget(request.key), &request.sender);
   }
@@ -178,19 +207,17 @@ void NodeCore::AnswerFindValue(const Request& request, Response* response) const
     return;
   }
   value.is_array = true;
-  const size_t offset = std::min<size_t>(request.offset, live.size());
-  response->offset = static_cast<uint32_t>(offset);
   // Measure the reply without records (with room for truncated/total), then fill the rest.
   response->truncated = true;
   response->total = static_cast<uint32_t>(live.size());
   const size_t base = codec_.Encode(*response).size() + 24;
   size_t used = base;
-  for (size_t i = offset; i < live.size(); ++i) {
+  for (size_t i = request.offset; i < live.size(); ++i) {
     if (used + live[i].json.size() + 1 > options_.max_datagram_bytes) break;
     used += live[i].json.size() + 1;
     value.records.push_back(std::move(live[i]));
   }
-  if (offset == 0 && value.records.size() == live.size()) {
+  if (request.offset == 0 && value.records.size() == live.size()) {
     response->truncated = false;  // the whole set: a plain array, as the Python client expects
     response->total.reset();
   }
@@ -208,10 +235,11 @@ void NodeCore::SendMessage(const Endpoint& to, const Message& message) {
   counters_.bytes_out += bytes.size();
 }
 
-void NodeCore::SendRpc(const Endpoint& to, std::optional<NodeId> expected, Request request, RpcCallbacks callbacks) {
+std::string NodeCore::SendRpc(const Endpoint& to, std::optional<NodeId> expected, Request request,
+                              RpcCallbacks callbacks) {
   if (!running_) {
     if (callbacks.on_timeout) callbacks.on_timeout();
-    return;
+    return {};
   }
   request.sender = self_;
   request.read_only = options_.read_only;
@@ -226,15 +254,22 @@ void NodeCore::SendRpc(const Endpoint& to, std::optional<NodeId> expected, Reque
     if (expected) table_.Failed(*expected);
     if (user) user();
   };
-  rpc_.Send(to, std::move(request), std::move(wrapped), clock_.NowMs());
+  if (callbacks.on_bad_reply) {
+    wrapped.on_bad_reply = [this, expected, user = std::move(callbacks.on_bad_reply)] {
+      if (expected) table_.Failed(*expected);
+      user();
+    };
+  }
+  return rpc_.Send(to, std::move(request), std::move(wrapped), clock_.NowMs());
 }
 
-void NodeCore::SendQuery(const ContactInfo& to, Request request, RpcCallbacks callbacks) {
-  SendRpc(to.endpoint, to.id, std::move(request), std::move(callbacks));
+std::string NodeCore::SendQuery(const ContactInfo& to, Request request, RpcCallbacks callbacks) {
+  return SendRpc(to.endpoint, to.id, std::move(request), std::move(callbacks));
 }
 
 void NodeCore::Heard(const NodeId& id, const Endpoint& from) {
   RoutingTable::HeardResult result = table_.Heard(id, from, clock_.NowMs());
+  if (result.refused) ++counters_.contacts_refused;
   if (result.ping) Ping(result.ping->endpoint, result.ping->id);  // ping-before-evict
 }
 
@@ -248,6 +283,7 @@ void NodeCore::FindNodeLookup(const NodeId& target) {
   table_.Touched(target, clock_.NowMs());
   auto lookup = std::make_shared<FindNode>(*this, target, options_.k, options_.alpha, nullptr);
   lookup->Start(ClosestContacts(target, nullptr));
+  Track(std::move(lookup), nullptr);
 }
 
 // ---- public operations -----------------------------------------------------------------
@@ -260,13 +296,11 @@ Status NodeCore::CheckKey(const std::string& key) const {
 }
 
 bool NodeCore::AcceptRecord(const std::string& key, const Record& record) const {
-  if (!RecordMatchesKey(key, record)) return false;
-  if (record.last_seen + options_.record_ttl_s <= clock_.WallSeconds()) return false;
-  if (!record.is_signed()) return !options_.require_signed;
-  return VerifyRecordSignature(record).ok();
+  return storage_.Validate(key, record).ok();
 }
 
-void NodeCore::Publish(std::string key, Record record, std::function<void(Result<size_t>)> done) {
+void NodeCore::Publish(std::string key, Record record, std::function<void(Result<size_t>)> done, CancelFlag cancel) {
+  if (cancel && cancel->load()) return;
   if (!running_) return done(Status::Unavailable("DHT node is not running"));
   if (Status s = CheckKey(key); !s.ok()) return done(s);
   if (record.json.size() > options_.storage_limits.max_record_bytes) return done(Status::TooLarge("record too large"));
@@ -280,9 +314,11 @@ void NodeCore::Publish(std::string key, Record record, std::function<void(Result
   auto put = std::make_shared<PutValue>(*this, std::move(key), std::move(record), options_.k, options_.alpha, local,
                                         [done = std::move(done)](Result<size_t> r, const LookupStats&) { done(r); });
   put->Start(ClosestContacts(target, nullptr));
+  Track(std::move(put), std::move(cancel));
 }
 
-void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done) {
+void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done, CancelFlag cancel) {
+  if (cancel && cancel->load()) return;
   if (!running_) return done(Status::Unavailable("DHT node is not running"));
   if (Status s = CheckKey(key); !s.ok()) return done(s);
   const NodeId target = KeyTarget(key);
@@ -291,10 +327,11 @@ void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done)
   if (seeds.empty() && local.empty()) return done(Status::Unavailable("no contacts: not joined to a swarm"));
   table_.Touched(target, clock_.NowMs());
   auto lookup = std::make_shared<GetValue>(
-      *this, key, options_.k, options_.alpha, std::move(local),
+      *this, key, options_.k, options_.alpha, options_.lookup, std::move(local),
       [this, key](const Record& r) { return AcceptRecord(key, r); },
       [done = std::move(done)](GetResult result) { done(std::move(result)); });
   lookup->Start(seeds);
+  Track(std::move(lookup), std::move(cancel));
 }
 
 DhtSnapshot NodeCore::Snapshot() const {
@@ -324,13 +361,18 @@ DhtSnapshot NodeCore::Snapshot() const {
 
 int64_t NodeCore::NextTimerMs() const {
   if (!running_) return RpcManager::kNever;
-  return std::min({rpc_.NextDeadlineMs(), next_maintenance_ms_, next_sweep_ms_});
+  int64_t next = std::min({rpc_.NextDeadlineMs(), next_maintenance_ms_, next_sweep_ms_});
+  for (const RunningLookup& l : lookups_) {
+    next = std::min(next, l.cancel && l.cancel->load() ? clock_.NowMs() : l.deadline_ms);
+  }
+  return next;
 }
 
 void NodeCore::RunDueTimers() {
   if (!running_) return;
   const int64_t now = clock_.NowMs();
   rpc_.Tick(now);
+  EndLookups(now);
   if (now >= next_maintenance_ms_) {
     next_maintenance_ms_ = now + options_.maintenance_interval_ms;
     Maintenance(now);

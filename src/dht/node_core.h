@@ -4,9 +4,16 @@
 // datagrams in (OnDatagram) and running timers (RunDueTimers at NextTimerMs).
 //
 // Incoming datagrams go: size cap -> rate limit -> bounded decode -> typed message, and every
-// drop is counted by reason (wire_codec.h). Not synchronized: every call on the driving thread.
+// drop is counted by reason (wire_codec.h). A reply that does not decode fails its request at
+// once (when its id and source match one).
+//
+// Every lookup it runs (its callers', bucket refreshes, the join) is tracked until it
+// completes, and finished with what it has at its deadline (DhtOptions::lookup.timeout_ms),
+// when its caller cancels it (a set cancel flag, checked on every timer run), or on Stop().
+// Not synchronized: every call on the driving thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,14 +50,19 @@ class NodeCore final : public TraversalHost {
   void RunDueTimers();
   int64_t NextTimerMs() const;  // RpcManager::kNever when stopped
 
-  // See DhtNode::PublishAsync / GetAsync.
-  void Publish(std::string key, Record record, std::function<void(Result<size_t>)> done);
-  void Get(std::string key, std::function<void(Result<GetResult>)> done);
+  // Set by the caller to end its lookup (LookupHandle); the lookup's callback may still run, so
+  // the caller filters it (LookupHandle::State::Complete). Null: not cancellable.
+  using CancelFlag = std::shared_ptr<const std::atomic<bool>>;
+  // See DhtNode::PublishAsync / GetAsync. A lookup cancelled before it starts never starts.
+  void Publish(std::string key, Record record, std::function<void(Result<size_t>)> done, CancelFlag cancel = nullptr);
+  void Get(std::string key, std::function<void(Result<GetResult>)> done, CancelFlag cancel = nullptr);
   DhtSnapshot Snapshot() const;
 
   // TraversalHost
   const NodeId& self_id() const override { return self_; }
-  void SendQuery(const ContactInfo& to, Request request, RpcCallbacks callbacks) override;
+  std::string SendQuery(const ContactInfo& to, Request request, RpcCallbacks callbacks) override;
+  void CancelQuery(const std::string& txid) override { rpc_.Cancel(txid); }
+  void Misbehaved(const ContactInfo& who, const char* why) override;
 
   Endpoint local_endpoint() const { return transport_.local_endpoint(); }
   const RoutingTable& routing_table() const { return table_; }
@@ -61,7 +73,8 @@ class NodeCore final : public TraversalHost {
   void Drop(DropReason reason, const Endpoint& from, const std::string& detail);
   void HandleRequest(const Endpoint& from, const Request& request);
   void HandleResponse(const Endpoint& from, const Response& response);
-  Status StoreLocal(const std::string& key, const std::vector<Record>& records);
+  // Stores records a peer sent, charged to its address `source` (storage.h quotas).
+  Status StoreLocal(const std::string& key, const std::vector<Record>& records, const std::string& source);
   void AnswerFindValue(const Request& request, Response* response) const;
   std::vector<ContactInfo> ClosestContacts(const NodeId& target, const NodeId* exclude) const;
   bool AcceptRecord(const std::string& key, const Record& record) const;
@@ -69,10 +82,14 @@ class NodeCore final : public TraversalHost {
 
   void SendMessage(const Endpoint& to, const Message& message);
   // `expected`: the contact's id when known; its routing entry fails if no reply comes.
-  void SendRpc(const Endpoint& to, std::optional<NodeId> expected, Request request, RpcCallbacks callbacks);
+  // Returns the txid; empty when the node is stopped (on_timeout has run).
+  std::string SendRpc(const Endpoint& to, std::optional<NodeId> expected, Request request, RpcCallbacks callbacks);
   void Heard(const NodeId& id, const Endpoint& from);
   void Ping(const Endpoint& to, std::optional<NodeId> expected, RpcCallbacks callbacks = {});
   void FindNodeLookup(const NodeId& target);
+  void Track(std::shared_ptr<Lookup> lookup, CancelFlag cancel);
+  // Finishes the lookups past their deadline or cancelled, and forgets the finished ones.
+  void EndLookups(int64_t now_ms);
 
   void Maintenance(int64_t now_ms);
   void Bootstrap();
@@ -96,6 +113,13 @@ class NodeCore final : public TraversalHost {
   int64_t next_bootstrap_ms_ = 0;
   int64_t next_maintenance_ms_ = 0;
   int64_t next_sweep_ms_ = 0;
+
+  struct RunningLookup {
+    std::shared_ptr<Lookup> lookup;
+    int64_t deadline_ms = 0;
+    CancelFlag cancel;
+  };
+  std::vector<RunningLookup> lookups_;
 
   DhtCounters counters_;
   DropCounters drops_;

@@ -17,10 +17,25 @@ void PutValue::Start(const std::vector<ContactInfo>& seeds) {
   auto lookup = std::make_shared<FindNode>(
       host_, KeyTarget(key_), k_, alpha_,
       [self](std::vector<ContactInfo> closest, const LookupStats& stats) { self->StoreAt(closest, stats); });
+  find_ = lookup;
   lookup->Start(seeds);
 }
 
+void PutValue::Finish() {
+  if (finished_) return;
+  if (auto lookup = find_.lock()) {
+    finished_ = true;  // so that the lookup's completion stores nothing
+    lookup->Finish();
+    stats_ = lookup->stats();
+  }
+  finished_ = true;
+  for (const std::string& txid : stores_) host_.CancelQuery(txid);  // no-op for those answered
+  Report();
+}
+
 void PutValue::StoreAt(const std::vector<ContactInfo>& closest, const LookupStats& lookup) {
+  find_.reset();
+  if (finished_) return;
   stats_ = lookup;
   if (closest.empty()) {
     StoreDone(false, "no node reached");
@@ -37,15 +52,21 @@ void PutValue::StoreAt(const std::vector<ContactInfo>& closest, const LookupStat
     RpcCallbacks callbacks;
     callbacks.on_reply = [self](const Response& resp) { self->StoreDone(resp.stored.value_or(false), resp.error); };
     callbacks.on_timeout = [self] { self->StoreDone(false, "store timed out"); };
-    host_.SendQuery(contact, std::move(r), std::move(callbacks));
+    stores_.push_back(host_.SendQuery(contact, std::move(r), std::move(callbacks)));
   }
   StoreDone(false, "");
 }
 
 void PutValue::StoreDone(bool stored, const std::string& error) {
+  if (finished_) return;
   if (stored) ++stored_;
   if (!error.empty()) last_error_ = error;
   if (pending_ > 0 && --pending_ > 0) return;
+  finished_ = true;
+  Report();
+}
+
+void PutValue::Report() {
   if (!done_) return;
   auto done = std::move(done_);
   done_ = nullptr;

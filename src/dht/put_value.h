@@ -1,7 +1,9 @@
 // PutValue: stores a record at the k nodes closest to sha1(key): a FindNode lookup, then a
 // `store` to each node it found, in parallel. Reports on how many nodes stored the record
-// (`already_stored` counts the local copy). Lifetime: std::make_shared, then Start(); pending
-// callbacks keep it alive. Single-threaded: runs on the node's loop.
+// (`already_stored` counts the local copy). Finish() (deadline, cancel, node stopping:
+// lookup.h) reports what is stored so far and abandons the lookup or the stores in flight.
+// Lifetime: std::make_shared, then Start(); pending callbacks (and the node's lookup registry)
+// keep it alive. Single-threaded: runs on the node's loop.
 #pragma once
 
 #include <functional>
@@ -14,7 +16,7 @@
 
 namespace llamanet::dht {
 
-class PutValue final : public std::enable_shared_from_this<PutValue> {
+class PutValue final : public Lookup, public std::enable_shared_from_this<PutValue> {
  public:
   // Result: the number of nodes holding the record (>= 1), or Unavailable when none does.
   using Done = std::function<void(Result<size_t> stored_on, const LookupStats& stats)>;
@@ -22,10 +24,14 @@ class PutValue final : public std::enable_shared_from_this<PutValue> {
            Done done);
 
   void Start(const std::vector<ContactInfo>& seeds);
+  // Lookup
+  void Finish() override;
+  bool finished() const override { return finished_; }
 
  private:
   void StoreAt(const std::vector<ContactInfo>& closest, const LookupStats& lookup);
   void StoreDone(bool stored, const std::string& error);
+  void Report();
 
   TraversalHost& host_;
   const std::string key_;
@@ -33,8 +39,11 @@ class PutValue final : public std::enable_shared_from_this<PutValue> {
   const size_t k_;
   const size_t alpha_;
   Done done_;
+  std::weak_ptr<FindNode> find_;  // while finding; it holds us, not the other way round
   size_t stored_;
   size_t pending_ = 0;
+  std::vector<std::string> stores_;  // txids of the stores sent
+  bool finished_ = false;
   std::string last_error_;
   LookupStats stats_;
 };

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -137,6 +138,20 @@ Status VerifyRecordSignature(const Record& record) {
   const std::string sig_hex = sig->get<std::string>();
   object.erase("sig");
   return VerifySignature(record.pubkey, CanonicalJson(object), sig_hex);
+}
+
+Status CheckIdentityBinding(const Record& record) {
+  constexpr size_t kDerivedIdDigits = 16;
+  if (!record.is_signed() || record.node_id.size() != kDerivedIdDigits) return Status::Ok();
+  const bool derived_form = std::all_of(record.node_id.begin(), record.node_id.end(),
+                                        [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  if (!derived_form) return Status::Ok();
+  for (size_t i = 0; i < kDerivedIdDigits; ++i) {
+    if (HexDigitValue(record.pubkey[i]) != HexDigitValue(record.node_id[i])) {
+      return Status::InvalidArgument("node_id is not derived from the record's key");
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace llamanet::dht

@@ -47,4 +47,11 @@ Status VerifySignature(std::string_view pubkey_hex, std::string_view message, st
 // when it has no signature, InvalidArgument("bad signature") when it does not verify.
 Status VerifyRecordSignature(const Record& record);
 
+// Identity binding: a C++ node's node_id is the first 16 hex digits of its public key, so a
+// signed record whose node_id has that form (16 lower-case hex digits) must carry the key it was
+// derived from; otherwise anyone could sign a record for another node's id with a key of their
+// own. InvalidArgument("node_id is not derived from the record's key") when it does not;
+// OK for unsigned records and for other node_id forms (names such as "bootstrap-node").
+Status CheckIdentityBinding(const Record& record);
+
 }  // namespace llamanet::dht

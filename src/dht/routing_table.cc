@@ -4,8 +4,40 @@
 
 namespace llamanet::dht {
 
-RoutingTable::RoutingTable(NodeId self, size_t k, int max_failures)
-    : self_(self), k_(k), max_failures_(max_failures) {}
+RoutingTable::RoutingTable(NodeId self, size_t k, int max_failures, RoutingLimits limits)
+    : self_(self), k_(k), max_failures_(max_failures), limits_(std::move(limits)) {
+  for (const std::string& ip : limits_.local_addresses) {
+    if (std::string subnet = SubnetOf(ip); !subnet.empty()) local_subnets_.insert(std::move(subnet));
+  }
+}
+
+bool RoutingTable::IsLocal(const std::string& ip, const std::string& subnet) const {
+  return IsLoopback(ip) || local_subnets_.count(subnet) != 0;
+}
+
+bool RoutingTable::Admits(const std::string& ip) const {
+  const std::string subnet = SubnetOf(ip);
+  const bool local = IsLocal(ip, subnet);
+  const size_t ip_cap = local ? limits_.max_per_local_network : limits_.max_per_ip;
+  const size_t subnet_cap = local ? limits_.max_per_local_network : limits_.max_per_subnet;
+  auto at_ip = per_ip_.find(ip);
+  auto at_subnet = per_subnet_.find(subnet);
+  return (at_ip == per_ip_.end() || at_ip->second < ip_cap) &&
+         (at_subnet == per_subnet_.end() || at_subnet->second < subnet_cap);
+}
+
+void RoutingTable::Count(const Endpoint& e, int delta) {
+  for (auto [map, key] : {std::pair{&per_ip_, e.ip}, std::pair{&per_subnet_, SubnetOf(e.ip)}}) {
+    size_t& n = (*map)[key];
+    n = delta > 0 ? n + 1 : n - 1;
+    if (n == 0) map->erase(key);
+  }
+}
+
+size_t RoutingTable::CountAt(const std::string& ip) const {
+  auto it = per_ip_.find(ip);
+  return it == per_ip_.end() ? 0 : it->second;
+}
 
 std::vector<Contact>::iterator RoutingTable::FindIn(std::vector<Contact>& list, const NodeId& id) {
   return std::find_if(list.begin(), list.end(), [&](const Contact& c) { return c.id == id; });
@@ -20,6 +52,15 @@ RoutingTable::HeardResult RoutingTable::Heard(const NodeId& id, const Endpoint& 
   if (created) b.refreshed_ms = now_ms;
   if (auto it = FindIn(b.live, id); it != b.live.end()) {
     if (it->endpoint != from && it->failures == 0) return result;  // keep a working address
+    if (it->endpoint != from) {
+      Count(it->endpoint, -1);
+      if (!Admits(from.ip)) {
+        Count(it->endpoint, +1);
+        result.refused = true;
+        return result;
+      }
+      Count(from, +1);
+    }
     Contact c = *it;
     c.endpoint = from;
     c.last_seen_ms = now_ms;
@@ -29,7 +70,16 @@ RoutingTable::HeardResult RoutingTable::Heard(const NodeId& id, const Endpoint& 
     b.live.push_back(std::move(c));
     return result;
   }
-  if (auto it = FindIn(b.replacements, id); it != b.replacements.end()) b.replacements.erase(it);
+  if (auto it = FindIn(b.replacements, id); it != b.replacements.end()) {
+    Count(it->endpoint, -1);
+    b.replacements.erase(it);
+  }
+  if (!Admits(from.ip)) {
+    result.refused = true;
+    if (b.live.empty() && b.replacements.empty()) buckets_.erase(bucket_it);
+    return result;
+  }
+  Count(from, +1);
   Contact fresh{id, from, now_ms, 0, false};
   if (b.live.size() < k_) {
     b.live.push_back(std::move(fresh));
@@ -38,7 +88,10 @@ RoutingTable::HeardResult RoutingTable::Heard(const NodeId& id, const Endpoint& 
     return result;
   }
   b.replacements.push_back(std::move(fresh));
-  if (b.replacements.size() > k_) b.replacements.erase(b.replacements.begin());
+  if (b.replacements.size() > k_) {
+    Count(b.replacements.front().endpoint, -1);
+    b.replacements.erase(b.replacements.begin());
+  }
   Contact& oldest = b.live.front();
   if (!oldest.pinging) {
     oldest.pinging = true;
@@ -54,11 +107,15 @@ bool RoutingTable::Failed(const NodeId& id) {
   Bucket& b = bucket_it->second;
   auto it = FindIn(b.live, id);
   if (it == b.live.end()) {
-    if (auto r = FindIn(b.replacements, id); r != b.replacements.end()) b.replacements.erase(r);
+    if (auto r = FindIn(b.replacements, id); r != b.replacements.end()) {
+      Count(r->endpoint, -1);
+      b.replacements.erase(r);
+    }
     return false;
   }
   it->pinging = false;
   if (++it->failures < max_failures_ && b.replacements.empty()) return false;
+  Count(it->endpoint, -1);
   b.live.erase(it);
   --size_;
   if (!b.replacements.empty()) {

@@ -65,6 +65,26 @@ RpcManager::Match RpcManager::OnResponse(const Endpoint& from, const Response& r
   return Match::kAccepted;
 }
 
+bool RpcManager::OnBadReply(const Endpoint& from, const std::string& txid) {
+  auto it = pending_.find(txid);
+  if (it == pending_.end() || it->second.to != from) return false;
+  Pending failed = std::move(it->second);
+  pending_.erase(it);
+  DropStale();
+  if (failed.callbacks.on_bad_reply) {
+    failed.callbacks.on_bad_reply();
+  } else if (failed.callbacks.on_timeout) {
+    failed.callbacks.on_timeout();
+  }
+  return true;
+}
+
+bool RpcManager::Cancel(const std::string& txid) {
+  if (pending_.erase(txid) == 0) return false;
+  DropStale();
+  return true;
+}
+
 void RpcManager::Tick(int64_t now_ms) {
   while (!due_.empty() && due_.top().first <= now_ms) {
     std::string txid = due_.top().second;

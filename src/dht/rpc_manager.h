@@ -36,6 +36,9 @@ struct RpcCallbacks {
   std::function<void(const Response&)> on_reply;  // the accepted reply
   std::function<void()> on_soft_timeout;          // optional; at most once, before any reply
   std::function<void()> on_timeout;               // every attempt went unanswered (or CancelAll)
+  // Optional: the peer answered with a datagram that does not decode (OnBadReply). Unset:
+  // on_timeout runs instead.
+  std::function<void()> on_bad_reply;
 };
 
 class RpcManager {
@@ -51,6 +54,15 @@ class RpcManager {
   enum class Match { kAccepted, kUnknownTxid, kWrongSource };
   // Accepted replies reach their on_reply; the others are left for the caller to count.
   Match OnResponse(const Endpoint& from, const Response& response, int64_t now_ms);
+
+  // A reply with id `txid` came from `from` but did not decode: when it matches a pending
+  // request (id and address), that request fails now rather than at its timeout. False when it
+  // matches none.
+  bool OnBadReply(const Endpoint& from, const std::string& txid);
+
+  // Forgets request `txid` without running its callbacks (its lookup ended): no resend, and a
+  // late reply counts as unknown. False when it is not pending.
+  bool Cancel(const std::string& txid);
 
   // Fires the soft timeouts, resends and timeouts due at `now_ms`.
   void Tick(int64_t now_ms);

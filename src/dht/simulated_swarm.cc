@@ -25,9 +25,7 @@ SimulatedSwarm::~SimulatedSwarm() {
 }
 
 Endpoint SimulatedSwarm::EndpointOf(size_t index) {
-  return Endpoint{"10." + std::to_string((index >> 16) & 255) + "." + std::to_string((index >> 8) & 255) + "." +
-                      std::to_string(index & 255),
-                  8001};
+  return Endpoint{"10." + std::to_string((index >> 8) & 255) + "." + std::to_string(index & 255) + ".1", 8001};
 }
 
 Result<size_t> SimulatedSwarm::AddNode(DhtOptions options) {
@@ -68,12 +66,12 @@ void SimulatedSwarm::Kill(size_t index) {
 }
 
 void SimulatedSwarm::Publish(size_t index, std::string key, Record record, std::function<void(Result<size_t>)> done) {
-  node(index).PublishAsync(std::move(key), std::move(record), std::move(done));
+  node(index).PublishAsync(std::move(key), std::move(record), std::move(done)).Detach();
   network_.Reschedule(EndpointOf(index));
 }
 
 void SimulatedSwarm::Get(size_t index, std::string key, std::function<void(Result<GetResult>)> done) {
-  node(index).GetAsync(std::move(key), std::move(done));
+  node(index).GetAsync(std::move(key), std::move(done)).Detach();
   network_.Reschedule(EndpointOf(index));
 }
 

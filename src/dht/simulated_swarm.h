@@ -1,5 +1,6 @@
 // SimulatedSwarm: many DhtNodes on one MemoryNetwork, for tests and the simulation benchmark.
-// Node i lives at 10.a.b.c:8001 (i = a*65536 + b*256 + c). Killing a node makes it silent at
+// Node i lives at 10.a.b.1:8001 (i = a*256 + b, up to 65536 nodes): each node in a /24 of its
+// own, as distinct hosts on the Internet are for the routing table's per-subnet cap. Killing a node makes it silent at
 // once, without warning (its object stays, frozen). With heartbeats on, every live node
 // republishes its node record (NodeRecord) under `node:<id>` every interval, as LlamaNet nodes
 // do. Single-threaded: the caller drives virtual time with Run / RunUntil.

@@ -58,7 +58,7 @@ void Traversal::AdvanceOnce() {
     std::vector<NodeId> to_ask;
     for (auto& c : candidates_) {
       if (live >= k_) break;
-      if (c.state == State::kFailed || c.state == State::kSoftTimedOut) continue;
+      if (c.state == State::kFailed || c.state == State::kSoftTimedOut || c.state == State::kDropped) continue;
       ++live;
       if (c.state == State::kResponded) continue;
       window_answered = false;
@@ -76,6 +76,19 @@ void Traversal::AdvanceOnce() {
       return;
     }
   }
+  Complete();
+}
+
+void Traversal::Finish() {
+  if (done_) return;
+  done_ = true;
+  for (Candidate& c : candidates_) {
+    if (c.state == State::kInFlight || c.state == State::kSoftTimedOut) host_.CancelQuery(c.txid);
+  }
+  Complete();
+}
+
+void Traversal::Complete() {
   const Candidate* closest = nullptr;
   for (const auto& c : candidates_) {
     if (c.state == State::kResponded) {
@@ -97,7 +110,9 @@ void Traversal::Query(Candidate& candidate) {
   callbacks.on_reply = [self, id = contact.id](const Response& r) { self->HandleReply(id, r); };
   callbacks.on_soft_timeout = [self, id = contact.id] { self->HandleSoftTimeout(id); };
   callbacks.on_timeout = [self, id = contact.id] { self->HandleTimeout(id); };
-  host_.SendQuery(contact, MakeQuery(), std::move(callbacks));
+  callbacks.on_bad_reply = [self, id = contact.id] { self->HandleBadReply(id); };
+  std::string txid = host_.SendQuery(contact, MakeQuery(), std::move(callbacks));
+  if (Candidate* c = Find(contact.id); c != nullptr && c->state == State::kInFlight) c->txid = std::move(txid);
 }
 
 void Traversal::LeaveInFlight(Candidate& c) {
@@ -132,6 +147,25 @@ void Traversal::HandleTimeout(const NodeId& id) {
   LeaveInFlight(*c);
   c->state = State::kFailed;
   ++stats_.timeouts;
+  Advance();
+}
+
+void Traversal::DropResponder(const ContactInfo& who, const char* why) {
+  Candidate* c = Find(who.id);
+  if (c == nullptr || c->state != State::kResponded) return;
+  c->state = State::kDropped;
+  --stats_.responded;
+  ++stats_.dropped;
+  host_.Misbehaved(who, why);
+}
+
+void Traversal::HandleBadReply(const NodeId& id) {
+  Candidate* c = Find(id);
+  if (c == nullptr || (c->state != State::kInFlight && c->state != State::kSoftTimedOut)) return;
+  LeaveInFlight(*c);
+  c->state = State::kDropped;
+  ++stats_.dropped;
+  host_.Misbehaved(c->contact, "undecodable reply");
   Advance();
 }
 

@@ -8,16 +8,23 @@
 // counts among the k closest that must answer, yet a late reply is still used. The lookup ends
 // (early stop) when the k closest candidates that are not failed or silent have all answered
 // (in a swarm smaller than k: and at least one node answered), or when a subclass says it is
-// satisfied.
+// satisfied; or when its owner calls Finish() (deadline, cancel, node stopping: lookup.h).
 //
-// Lifetime: create with std::make_shared and call Start(); the pending RPC callbacks keep the
-// traversal alive until it completes. Single-threaded: runs on the node's loop.
+// A responder whose reply breaks the protocol (a subclass decides: wrong offsets, inconsistent
+// totals) is dropped: it counts as failed, is never asked again, what it sent is discarded by
+// the subclass, and the host hears of it (TraversalHost::Misbehaved).
+//
+// Lifetime: create with std::make_shared and call Start(); the pending RPC callbacks (and the
+// node's lookup registry) keep the traversal alive until it completes. Single-threaded: runs on
+// the node's loop.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "dht/lookup.h"
 #include "dht/message.h"
 #include "dht/rpc_manager.h"
 
@@ -29,37 +36,47 @@ class TraversalHost {
   virtual ~TraversalHost() = default;
   virtual const NodeId& self_id() const = 0;
   // Sends `request` (the host fills txid, sender and flags) to a contact; the host updates its
-  // routing table from the outcome before the callbacks run.
-  virtual void SendQuery(const ContactInfo& to, Request request, RpcCallbacks callbacks) = 0;
+  // routing table from the outcome before the callbacks run. Returns the request's txid
+  // (empty when it failed at once: its on_timeout has run).
+  virtual std::string SendQuery(const ContactInfo& to, Request request, RpcCallbacks callbacks) = 0;
+  // Abandons a query in flight: no callback, no resend.
+  virtual void CancelQuery(const std::string& txid) = 0;
+  // `who` answered a lookup against the protocol (`why` names the rule) and left the lookup.
+  virtual void Misbehaved(const ContactInfo& who, const char* why) = 0;
 };
 
 struct LookupStats {
   int hops = 0;       // path length to the closest node that answered (seeds are hop 1)
   int messages = 0;   // requests this lookup sent (pages included, resends not)
   int responded = 0;  // nodes that answered
-  int timeouts = 0;   // nodes that never answered
+  int timeouts = 0;   // nodes that never answered (or answered garbage)
+  int dropped = 0;    // responders dropped for breaking the protocol
 };
 
-class Traversal : public std::enable_shared_from_this<Traversal> {
+class Traversal : public Lookup, public std::enable_shared_from_this<Traversal> {
  public:
   Traversal(TraversalHost& host, NodeId target, size_t k, size_t alpha);
-  virtual ~Traversal() = default;
+  ~Traversal() override = default;
   Traversal(const Traversal&) = delete;
   Traversal& operator=(const Traversal&) = delete;
 
   // Begins at `seeds` (usually the routing table's closest contacts). A lookup without seeds
   // completes at once.
   void Start(const std::vector<ContactInfo>& seeds);
+  // Lookup
+  void Finish() override;
+  bool finished() const override { return done_; }
   bool done() const { return done_; }
   const NodeId& target() const { return target_; }
   const LookupStats& stats() const { return stats_; }
 
  protected:
-  enum class State { kNew, kInFlight, kSoftTimedOut, kResponded, kFailed };
+  enum class State { kNew, kInFlight, kSoftTimedOut, kResponded, kFailed, kDropped };
   struct Candidate {
     ContactInfo contact;
     State state = State::kNew;
     int hop = 1;
+    std::string txid;  // of the query in flight
   };
 
   virtual Request MakeQuery() const = 0;
@@ -71,6 +88,8 @@ class Traversal : public std::enable_shared_from_this<Traversal> {
   virtual bool HasExtraWork() const { return false; }
 
   void AddCandidates(const std::vector<ContactInfo>& contacts, int hop);
+  // Drops a responder that broke the protocol (see above). REQUIRES: it has responded.
+  void DropResponder(const ContactInfo& who, const char* why);
   // Re-checks the lookup: asks more candidates or completes. Safe to call re-entrantly.
   void Advance();
   std::vector<ContactInfo> ClosestResponded(size_t n) const;
@@ -84,8 +103,10 @@ class Traversal : public std::enable_shared_from_this<Traversal> {
   void HandleReply(const NodeId& id, const Response& response);
   void HandleSoftTimeout(const NodeId& id);
   void HandleTimeout(const NodeId& id);
+  void HandleBadReply(const NodeId& id);
   void LeaveInFlight(Candidate& c);
   void AdvanceOnce();
+  void Complete();  // done_ is set: reports
 
   TraversalHost& host_;
   const NodeId target_;

@@ -312,6 +312,8 @@ DecodeResult WireCodec::Decode(std::string_view datagram) const {
     if (type == RequestTypeName(t)) request_type = t;
   }
   if (!request_type && type != "response") return fail(DropReason::kUnknownType, "unknown type '" + type + "'");
+  result.is_response = !request_type;
+  result.txid = txid;
   auto sender = IdField(j, "sender_id");
   if (!sender) return fail(DropReason::kBadSenderId, "'sender_id' must be 16..64 hex digits");
   try {

@@ -73,6 +73,10 @@ struct DecodeResult {
   std::optional<Message> message;  // set when the datagram is valid
   DropReason reason = DropReason::kCount;
   std::string detail;  // which field, for logs and tests
+  // Known even when the datagram is rejected, once its type and id were read: so that a
+  // garbage reply fails its request at once (RpcManager::OnBadReply).
+  bool is_response = false;
+  std::string txid;
 };
 
 class WireCodec {

@@ -66,10 +66,7 @@ void SwarmView::RefreshOnce() {
   const double now = EpochNow();
   const double oldest = now - static_cast<double>(max_age_.count());
   std::vector<protocol::NodeRecord> fresh;
-  std::set<std::string> seen, withdrawn;
-  for (const dht::Record& r : *records) {
-    if (r.withdrawn) withdrawn.insert(r.node_id);
-  }
+  std::set<std::string> seen;
   for (protocol::NodeRecord& peer : protocol::ReadNodeRecords(identities_, *records, now)) {
     if (peer.last_seen < oldest || peer.node_id == self_id) continue;
     seen.insert(peer.node_id);
@@ -78,11 +75,13 @@ void SwarmView::RefreshOnce() {
   LN_DEBUG << "swarm view: " << fresh.size() << " peers in "
            << std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() << " ms";
   std::lock_guard<std::mutex> lock(mu_);
-  // A lookup that missed a peer (lost datagrams, a storing node under a flood) is no news that
-  // the peer is gone: it stays until its record expires, unless it withdrew.
-  for (protocol::NodeRecord& old : peers_) {
-    if (old.last_seen >= oldest && !seen.count(old.node_id) && !withdrawn.count(old.node_id)) {
-      fresh.push_back(std::move(old));
+  // A lookup that suddenly misses most of the view (lost datagrams, storing nodes under a flood)
+  // is more likely a failed lookup than a swarm that left: then the missed peers stay until their
+  // records expire. A smaller change is believed at once, so a node that withdrew (its
+  // tombstone hides its record everywhere) leaves the view at the next refresh.
+  if (fresh.size() * 2 < peers_.size()) {
+    for (protocol::NodeRecord& old : peers_) {
+      if (old.last_seen >= oldest && !seen.count(old.node_id)) fresh.push_back(std::move(old));
     }
   }
   peers_ = std::move(fresh);

@@ -166,16 +166,27 @@ TEST_F(DhtNodeTest, CountsDropsByReason) {
             (std::map<std::string, uint64_t>{{"not_json", 1}, {"oversized", 1}, {"unknown_txid", 1}, {"bad_value", 1}}));
 }
 
-TEST_F(DhtNodeTest, RateLimitsEachSource) {
+TEST_F(DhtNodeTest, RateLimitsEachSourceIpWhateverItsPort) {
   DhtOptions o;
   o.rate_limit = {.per_second = 1, .burst = 5, .max_sources = 100};
   size_t n = AddNode(o);
+  // The same host rotating its source port shares one bucket.
+  std::vector<std::unique_ptr<TestPeer>> ports;
+  for (int i = 0; i < 4; ++i) ports.push_back(std::make_unique<TestPeer>(swarm_.network(), Endpoint{"192.168.1.7", static_cast<uint16_t>(6000 + i)}));
   for (int i = 0; i < 10; ++i) {
-    peer_.Send(SimulatedSwarm::EndpointOf(n), json{{"type", "ping"}, {"id", std::to_string(i)}, {"sender_id", kPeerId}});
+    TestPeer& from = i < 6 ? peer_ : *ports[i % 4];
+    from.Send(SimulatedSwarm::EndpointOf(n), json{{"type", "ping"}, {"id", std::to_string(i)}, {"sender_id", kPeerId}});
   }
   swarm_.network().RunFor(50);
-  EXPECT_EQ(peer_.received.size(), 5u);
+  size_t answered = peer_.received.size();
+  for (const auto& p : ports) answered += p->received.size();
+  EXPECT_EQ(answered, 5u);
   EXPECT_EQ(swarm_.node(n).Snapshot().counters.drops.at("rate_limited"), 5u);
+  // Another IP has its own bucket.
+  TestPeer other(swarm_.network(), Endpoint{"192.168.1.8", 5555});
+  other.Send(SimulatedSwarm::EndpointOf(n), json{{"type", "ping"}, {"id", "x"}, {"sender_id", kPeerId}});
+  swarm_.network().RunFor(50);
+  EXPECT_EQ(other.received.size(), 1u);
 }
 
 TEST_F(DhtNodeTest, AcceptsRepliesOnlyFromTheAddressAskedAndRetriesBootstrap) {

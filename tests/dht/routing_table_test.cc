@@ -108,5 +108,78 @@ TEST_F(RoutingTableTest, TakeStalestMarksItPinging) {
   EXPECT_FALSE(table_.TakeStalest(200));
 }
 
+TEST(SubnetTest, GroupsAddressesByTheirSlash24OrSlash64) {
+  EXPECT_EQ(SubnetOf("10.1.2.3"), "10.1.2.0/24");
+  EXPECT_EQ(SubnetOf("::ffff:10.1.2.99"), "10.1.2.0/24");
+  EXPECT_EQ(SubnetOf("2001:db8:1:2:3:4:5:6"), "2001:0db8:0001:0002::/64");
+  EXPECT_EQ(SubnetOf("2001:db8:1:2::9"), SubnetOf("2001:db8:1:2:ffff::1"));
+  EXPECT_EQ(SubnetOf("not-an-ip"), "");
+  EXPECT_TRUE(IsLoopback("127.0.0.1"));
+  EXPECT_TRUE(IsLoopback("127.8.9.10"));
+  EXPECT_TRUE(IsLoopback("::1"));
+  EXPECT_TRUE(IsLoopback("::ffff:127.0.0.1"));
+  EXPECT_FALSE(IsLoopback("128.0.0.1"));
+  EXPECT_FALSE(IsLoopback("::2"));
+}
+
+class RoutingLimitsTest : public ::testing::Test {
+ protected:
+  // Large buckets so that only the per-address caps limit the table.
+  RoutingTable Make(RoutingLimits limits) { return RoutingTable(Id("0000000000000000"), 100, 2, std::move(limits)); }
+  static Endpoint At(const std::string& ip, int port) { return Endpoint{ip, static_cast<uint16_t>(port)}; }
+};
+
+TEST_F(RoutingLimitsTest, AtMostAFewEntriesPerIp) {
+  RoutingTable t = Make({.max_per_ip = 2, .max_per_subnet = 8});
+  EXPECT_TRUE(t.Heard(FarId(1), At("203.0.113.5", 1), 0).added);
+  EXPECT_TRUE(t.Heard(FarId(2), At("203.0.113.5", 2), 0).added);
+  auto third = t.Heard(FarId(3), At("203.0.113.5", 3), 0);
+  EXPECT_FALSE(third.added);
+  EXPECT_TRUE(third.refused);
+  EXPECT_FALSE(t.Find(FarId(3)));
+  EXPECT_EQ(t.CountAt("203.0.113.5"), 2u);
+  // A known contact is still refreshed, and a removed one frees its slot.
+  EXPECT_FALSE(t.Heard(FarId(1), At("203.0.113.5", 1), 5).refused);
+  t.Failed(FarId(1));
+  t.Failed(FarId(1));
+  EXPECT_EQ(t.CountAt("203.0.113.5"), 1u);
+  EXPECT_TRUE(t.Heard(FarId(3), At("203.0.113.5", 3), 10).added);
+}
+
+TEST_F(RoutingLimitsTest, AtMostAFewEntriesPerSubnet) {
+  RoutingTable t = Make({.max_per_ip = 2, .max_per_subnet = 3});
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(t.Heard(FarId(i), At("198.51.100." + std::to_string(i + 1), 1), 0).added);
+  EXPECT_TRUE(t.Heard(FarId(9), At("198.51.100.77", 1), 0).refused);
+  EXPECT_TRUE(t.Heard(FarId(10), At("198.51.101.1", 1), 0).added);  // the next /24
+  EXPECT_EQ(t.size(), 4u);
+}
+
+TEST_F(RoutingLimitsTest, AFailingContactCannotMoveOverACap) {
+  RoutingTable t = Make({.max_per_ip = 1, .max_per_subnet = 8});
+  t.Heard(FarId(1), At("203.0.113.5", 1), 0);
+  t.Heard(FarId(2), At("203.0.113.6", 1), 0);
+  t.Failed(FarId(2));
+  EXPECT_TRUE(t.Heard(FarId(2), At("203.0.113.5", 2), 10).refused);  // 203.0.113.5 is taken
+  EXPECT_EQ(t.Find(FarId(2))->endpoint, At("203.0.113.6", 1));
+  EXPECT_FALSE(t.Heard(FarId(2), At("203.0.113.7", 1), 20).refused);
+  EXPECT_EQ(t.CountAt("203.0.113.6"), 0u);
+  EXPECT_EQ(t.CountAt("203.0.113.7"), 1u);
+}
+
+TEST_F(RoutingLimitsTest, LoopbackAndOwnSubnetsGetTheLocalCap) {
+  RoutingTable t = Make({.max_per_ip = 1, .max_per_subnet = 2, .max_per_local_network = 20,
+                         .local_addresses = {"192.168.7.10"}});
+  // A test swarm of 20 nodes on 127.0.0.1.
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(t.Heard(FarId(i), At("127.0.0.1", 9000 + i), 0).added) << i;
+  EXPECT_TRUE(t.Heard(FarId(20), At("127.0.0.1", 9020), 0).refused);  // the local cap still holds
+  // This node's own LAN.
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(t.Heard(FarId(100 + i), At("192.168.7." + std::to_string(20 + i), 1), 0).added);
+  // Another LAN is remote.
+  EXPECT_TRUE(t.Heard(FarId(200), At("192.168.8.1", 1), 0).added);
+  EXPECT_TRUE(t.Heard(FarId(201), At("192.168.8.1", 2), 0).refused);
+  EXPECT_TRUE(t.Heard(FarId(202), At("192.168.8.2", 1), 0).added);
+  EXPECT_TRUE(t.Heard(FarId(203), At("192.168.8.3", 1), 0).refused);
+}
+
 }  // namespace
 }  // namespace llamanet::dht

@@ -37,8 +37,8 @@ TEST_F(StorageTest, EachRecordExpiresOnItsOwn) {
   Storage s = Make({.ttl_s = 30});
   ASSERT_TRUE(s.Put("all_nodes", Rec("old", 980)).ok());   // expires at 1010
   ASSERT_TRUE(s.Put("all_nodes", Rec("new", 1000)).ok());  // expires at 1030
-  // A last_seen in the future is capped at the time it was received.
-  ASSERT_TRUE(s.Put("all_nodes", Rec("skewed", 5000)).ok());  // expires at 1030
+  // A last_seen ahead of our clock (within the skew) is capped at the time it was received.
+  ASSERT_TRUE(s.Put("all_nodes", Rec("skewed", 1020)).ok());  // expires at 1030
   clock_.SetMs(10'000);
   auto live = s.Live("all_nodes");
   ASSERT_EQ(live.size(), 2u);
@@ -89,6 +89,63 @@ TEST_F(StorageTest, SignedRecordsCannotBeTakenOver) {
     return j;
   }());
   EXPECT_EQ(s.Put("model:m", forged).message(), "bad signature");
+}
+
+TEST_F(StorageTest, RefusesRecordsDatedBeyondTheSkew) {
+  Storage s = Make({.max_future_skew_s = 30});
+  EXPECT_TRUE(s.Put("k", Rec("near", 1030)).ok());
+  EXPECT_EQ(s.Put("k", Rec("far", 1031)).message(), "record from the future");
+  EXPECT_EQ(s.Validate("k", Rec("far", 1031)).message(), "record from the future");
+  // A publisher whose clock runs ahead cannot pin its record over its replay rule either.
+  EXPECT_EQ(s.Put("k", Rec("near", 5000)).message(), "record from the future");
+  Storage lenient = Make({.max_future_skew_s = 5000});
+  EXPECT_TRUE(lenient.Put("k", Rec("far", 1031)).ok());
+}
+
+TEST_F(StorageTest, SignedRecordsWithADerivedIdMustCarryTheirKey) {
+  auto key = IdentityKey::Generate();
+  auto other = IdentityKey::Generate();
+  ASSERT_TRUE(key.ok() && other.ok());
+  const std::string own_id = key->public_key_hex().substr(0, 16);
+  Storage s = Make();
+  EXPECT_TRUE(s.Put("model:m", *SignRecord(Rec(own_id, 1000), *key)).ok());
+  // Another key's holder signing a record for this id: refused, even for a new node_id slot.
+  Record stolen = *SignRecord(Rec(other->public_key_hex().substr(0, 16), 1000), *key);
+  EXPECT_EQ(s.Put("model:m", stolen).message(), "node_id is not derived from the record's key");
+  EXPECT_EQ(s.Validate("model:m", stolen).message(), "node_id is not derived from the record's key");
+  // Ids of other forms (names, 40-digit ids, upper case) are not derived ids: not bound.
+  EXPECT_TRUE(s.Put("model:m", *SignRecord(Rec("bootstrap-node", 1000), *key)).ok());
+  EXPECT_TRUE(s.Put("model:m", *SignRecord(Rec(std::string(40, 'a'), 1000), *key)).ok());
+  EXPECT_TRUE(s.Put("model:m", *SignRecord(Rec("ABCDEF0123456789", 1000), *key)).ok());
+  // Unsigned records are not bound (Python nodes), but cannot take over the signed id.
+  EXPECT_EQ(s.Put("model:m", Rec(own_id, 1000.5)).message(), "signed record cannot be replaced by an unsigned one");
+}
+
+TEST_F(StorageTest, QuotaPerSourceAddress) {
+  Storage s = Make({.limits = {.max_records_per_source = 3, .max_bytes_per_source = 1 << 20}});
+  for (std::string id : {"a", "b", "c"}) ASSERT_TRUE(s.Put("all_nodes", Rec(id, 1000), "10.0.0.1").ok());
+  EXPECT_EQ(s.Put("all_nodes", Rec("d", 1000), "10.0.0.1").message(), "source is over its storage quota");
+  EXPECT_EQ(s.Put("model:x", Rec("d", 1000), "10.0.0.1").message(), "source is over its storage quota");
+  // A refresh of a record the source holds costs nothing more.
+  EXPECT_TRUE(s.Put("all_nodes", Rec("a", 1000.5), "10.0.0.1").ok());
+  // Other sources, and this node itself, are not affected.
+  EXPECT_TRUE(s.Put("all_nodes", Rec("d", 1000), "10.0.0.2").ok());
+  EXPECT_TRUE(s.Put("all_nodes", Rec("e", 1000)).ok());
+  EXPECT_EQ(s.SourceUsage("10.0.0.1").first, 3u);
+  // A record that moves to another source is refunded to the first one.
+  EXPECT_TRUE(s.Put("all_nodes", Rec("b", 1000.5), "10.0.0.2").ok());
+  EXPECT_EQ(s.SourceUsage("10.0.0.1").first, 2u);
+  EXPECT_TRUE(s.Put("all_nodes", Rec("f", 1000), "10.0.0.1").ok());
+  // Expired records give their quota back when swept.
+  clock_.SetMs(40'000);
+  s.Sweep();
+  EXPECT_EQ(s.SourceUsage("10.0.0.1"), (std::pair<size_t, size_t>{0, 0}));
+
+  Storage bytes = Make({.limits = {.max_records_per_source = 100, .max_bytes_per_source = 80}});
+  ASSERT_TRUE(bytes.Put("k", Rec("a", 1040), "10.0.0.1").ok());  // 34 bytes
+  ASSERT_TRUE(bytes.Put("k", Rec("b", 1040), "10.0.0.1").ok());
+  EXPECT_EQ(bytes.Put("k", Rec("c", 1040), "10.0.0.1").message(), "source is over its storage quota");
+  EXPECT_EQ(bytes.SourceUsage("10.0.0.1").second, 2 * Rec("a", 1040).json.size());
 }
 
 TEST_F(StorageTest, RequireSignedRefusesUnsignedRecords) {

@@ -95,7 +95,12 @@ TEST(UdpSwarmTest, TwentyNodesJoinThroughOneBootstrapNodeAndFindEachOthersRecord
   for (const auto& r : *records) ids.insert(r.node_id);
   EXPECT_EQ(ids.size(), kNodes);
   DhtSnapshot s = nodes[0]->Snapshot();
-  EXPECT_TRUE(s.counters.drops.empty());
+  // Twenty nodes on one IP stay within the per-IP rate limit and routing caps. A reply that
+  // comes after its request timed out (a loaded test machine) is the only drop allowed.
+  for (const auto& [reason, n] : s.counters.drops) {
+    if (reason != "unknown_txid") ADD_FAILURE() << reason << ": " << n;
+  }
+  EXPECT_EQ(s.counters.contacts_refused, 0u);
   EXPECT_GT(s.counters.datagrams_in, 0u);
   for (auto& n : nodes) n->Stop();
 }
