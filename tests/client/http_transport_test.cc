@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "free_port.h"
+#include "support/wait_until.h"
 
 namespace llamanet::client {
 namespace {
@@ -74,8 +75,10 @@ class FakeNode {
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // stop() is a no-op until the server runs: wait, or the destructor could hang.
-    while (!server_.is_running()) std::this_thread::yield();
+    // Stopped before it runs, the server could still start listening and the destructor hang.
+    if (!testing::WaitUntil([this] { return server_.is_running(); }, 5s)) {
+      ADD_FAILURE() << "the fake node was not listening within 5 s";
+    }
   }
   ~FakeNode() {
     Release();
@@ -225,10 +228,11 @@ TEST_F(HttpTransportTest, PoolCloseInterruptsARequestInFlight) {
   std::atomic<bool> got_piece{false};
   AttemptResult r;
   std::thread t([&] { r = transport_.Send(node_.Info(), chat_, [&](std::string_view) { got_piece = true; }); });
-  while (!got_piece) std::this_thread::sleep_for(1ms);
+  const bool streaming = testing::WaitUntil([&] { return got_piece.load(); }, 5s);
   const auto start = std::chrono::steady_clock::now();
   pool_.Close();
   t.join();
+  ASSERT_TRUE(streaming) << "the stream's first piece did not come within 5 s";
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
   EXPECT_EQ(r.status.code(), Status::Code::kCancelled);
   EXPECT_EQ(transport_.Send(node_.Info(), completion_, nullptr).status.code(), Status::Code::kCancelled);
