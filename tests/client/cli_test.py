@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "swarm"))
@@ -117,14 +117,17 @@ class SwarmCliTest(unittest.TestCase):
         env = dict(os.environ, **self.env)
         p = subprocess.Popen([CLI, "nodes", "--watch", "--json", "--interval", "0.2"], stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, text=True, env=env)
+        lines = []
+        reader = threading.Thread(target=lambda: [lines.append(json.loads(line)) for line in p.stdout], daemon=True)
+        reader.start()
         try:
-            time.sleep(1.5)
+            redrawn = wait_until(lambda: len(lines) >= 3 and {n["node_id"] for n in lines[-1]} == {"n1", "n2"}, 10)
         finally:
             p.send_signal(signal.SIGTERM)
-            out, _ = p.communicate(timeout=10)
-        lines = [json.loads(line) for line in out.splitlines()]
-        self.assertGreaterEqual(len(lines), 3)
-        self.assertEqual({n["node_id"] for n in lines[-1]}, {"n1", "n2"})
+            p.wait(timeout=10)
+            reader.join(timeout=10)
+            p.stdout.close()
+        self.assertTrue(redrawn, "3 redraws listing n1 and n2 did not come within 10 s: %s" % lines)
 
 
 class ApiKeyCliTest(unittest.TestCase):
