@@ -166,7 +166,8 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   d.identity.require_signed = options.require_signed;
   auto discovery = client::Discovery::Start(std::move(d));
   if (!discovery.ok()) return discovery.status();
-  return std::unique_ptr<Client>(new ClientImpl(std::move(options), std::move(keys).value(), std::move(discovery).value()));
+  return std::unique_ptr<Client>(
+      new ClientImpl(std::move(options), std::move(keys).value(), std::move(discovery).value()));
 }
 
 }  // namespace llamanet

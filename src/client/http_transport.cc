@@ -103,8 +103,8 @@ AttemptResult HttpTransport::Send(const NodeInfo& node, const Call& call, const 
   }
   lease->Keep();
   if (http_status != 200) {
-    out.status =
-        Prefixed(where, options_.keys.ExplainRefusal(node.ip, node.port, http_status, StatusFromHttp(http_status, body)));
+    const Status answer = StatusFromHttp(http_status, body);
+    out.status = Prefixed(where, options_.keys.ExplainRefusal(node.ip, node.port, http_status, answer));
     return out;
   }
   if (call.stream) {
