@@ -67,8 +67,16 @@ struct ClientOptions {
   // A node that failed is passed over by every request for this long, unless no other node
   // is left.
   std::chrono::milliseconds avoid_after_failure{30000};
-  // Sent as `Authorization: Bearer <api_key>` when not empty (the nodes' --api-key).
+  // Sent as `Authorization: Bearer <api_key>` when not empty (the nodes' --api-key), but only
+  // to the nodes in trusted_nodes and, when swarm_secret is set, to every node found: anyone
+  // can publish a node record in a public swarm's DHT, and would harvest a key sent to every
+  // node. Other nodes get requests without it; one that needs it answers HTTP 401, which fails
+  // that attempt with kUnavailable (another node is tried) and says how to send the key there.
   std::string api_key;
+  // The nodes api_key goes to in any swarm: their HTTP addresses "host:port" (--port, as their
+  // records say), as the user named them. A host name also stands for the addresses it
+  // resolves to when the client is created. Naming a node here does not add it to the view.
+  std::vector<std::string> trusted_nodes;
 
   // ---- the client's own threads ------------------------------------------------------------
   // Requests run on this many client-owned worker threads; more wait in a queue of at most

@@ -12,6 +12,7 @@ namespace llamanet::node {
 namespace {
 
 using nlohmann::json;
+using namespace std::chrono_literals;
 
 class NativeApiTest : public ::testing::Test {
  protected:
@@ -164,14 +165,15 @@ TEST(NativeApiQueueTest, FullQueueIs503WithRetryAfter) {
                            return !release.load();
                          });
   });
-  started.get_future().wait();
+  const bool holds = started.get_future().wait_for(30s) == std::future_status::ready;
   auto r = node.client().Post("/generate", R"({"prompt":"x","max_tokens":2})", "application/json");
   release = true;
+  ASSERT_TRUE(holds) << "the stream holding the slot sent nothing within 30 s";
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(r->get_header_value("Retry-After"), "1");
   EXPECT_TRUE(Body(r)["detail"].is_string());
-  holding.wait();
+  EXPECT_EQ(holding.wait_for(30s), std::future_status::ready) << "the released stream did not end within 30 s";
 }
 
 TEST(NativeApiQueueTest, ClientThatDisconnectsMidStreamFreesItsSlot) {
@@ -186,12 +188,14 @@ TEST(NativeApiQueueTest, ClientThatDisconnectsMidStreamFreesItsSlot) {
   }
   // The slot comes free within a few decode steps; the next request is served.
   int status = 0;
-  for (int i = 0; i < 100 && status != 200; ++i) {
-    auto r = node.client().Post("/generate", R"({"prompt":"next","max_tokens":2})", "application/json");
-    status = r ? r->status : 0;
-    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_EQ(status, 200);
+  const bool served = testing::WaitUntil(
+      [&] {
+        auto r = node.client().Post("/generate", R"({"prompt":"next","max_tokens":2})", "application/json");
+        status = r ? r->status : 0;
+        return status == 200;
+      },
+      5s, 20ms);
+  EXPECT_TRUE(served) << "the slot of the stream that left was not free within 5 s: last status " << status;
 }
 
 TEST(NativeApiQueueTest, ClientThatLeavesANonStreamingRequestCancelsIt) {
@@ -205,13 +209,14 @@ TEST(NativeApiQueueTest, ClientThatLeavesANonStreamingRequestCancelsIt) {
     auto r = quitter.Post("/generate", R"({"prompt":"bye","max_tokens":4000,"temperature":0})", "application/json");
     EXPECT_FALSE(r);
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  json s = status();
-  while (s["slots_busy"] != 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    s = status();
-  }
-  EXPECT_EQ(s["slots_busy"], 0) << "the generation went on after its client left";
+  json s;
+  const bool freed = testing::WaitUntil(
+      [&] {
+        s = status();
+        return s["slots_busy"] == 0;
+      },
+      3s, 20ms);
+  EXPECT_TRUE(freed) << "the generation went on 3 s after its client left: " << s.dump();
   EXPECT_LT(s["total_tokens"].get<int64_t>(), 4000);
 }
 

@@ -5,6 +5,7 @@ Heartbeats are 1 s here, so "within 3 heartbeats" is 3 s plus the view's refresh
 """
 from http.client import HTTPConnection
 import json
+import socket
 import sys
 import threading
 import time
@@ -20,6 +21,20 @@ def completion(node, model, max_tokens=8, stream=False, timeout=60):
     return http("POST", node.url + "/v1/completions",
                 {"model": model, "prompt": "Hello", "max_tokens": max_tokens, "temperature": 0, "stream": stream},
                 timeout=timeout)
+
+
+def datagram_sources(sock, ports, timeout):
+    """The source ports of the datagrams `sock` receives until every one of `ports` has sent
+    one, or `timeout` seconds have passed."""
+    seen = set()
+    deadline = time.time() + timeout
+    while not ports <= seen and time.time() < deadline:
+        sock.settimeout(max(0.01, deadline - time.time()))
+        try:
+            seen.add(sock.recvfrom(65536)[1][1])
+        except socket.timeout:
+            break
+    return seen & ports
 
 
 def served_by(headers):
@@ -68,10 +83,14 @@ class SwarmTest(unittest.TestCase):
 
     def test_nodes_started_in_any_order_find_each_other(self):
         boot = self.h.node("n1", self.model_a)
-        # The joiners start first; their bootstrap node is not up yet and is retried.
-        n2 = self.h.node("n2", self.model_a, bootstrap=[boot.dht_address]).start()
-        n3 = self.h.node("n3", self.model_b, bootstrap=[boot.dht_address]).start()
-        time.sleep(1.5)
+        # The joiners start first; their bootstrap node is not up yet and is retried. Until it
+        # starts, a silent socket holds its DHT port and shows that each joiner has tried it.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+            silent.bind(("127.0.0.1", boot.dht_port))
+            n2 = self.h.node("n2", self.model_a, bootstrap=[boot.dht_address]).start()
+            n3 = self.h.node("n3", self.model_b, bootstrap=[boot.dht_address]).start()
+            tried = datagram_sources(silent, {n2.dht_port, n3.dht_port}, timeout=10)
+        self.assertEqual(tried, {n2.dht_port, n3.dht_port}, "the joiners never tried their bootstrap node")
         boot.start()
         everyone = {"n1", "n2", "n3"}
         ok = wait_until(lambda: all(n.node_ids() == everyone for n in (boot, n2, n3)), timeout=30)
