@@ -40,6 +40,20 @@ struct DhtOptions {
   StorageLimits storage_limits;               // keys, records per key, bytes, per-source quota
   RateLimit rate_limit;                       // per source IP (rate_limiter.h explains the numbers)
   size_t max_datagram_bytes = 8192;           // PROTOCOL.md: 8 KiB, both ways
+  // Reflection: a find_node or find_value reply to a requester that has not proved its address
+  // with a token (address_token.h) holds at most max(unproven_reply_factor x the request's
+  // bytes, min_unproven_reply_bytes) (ping and store replies are small anyway), so a spoofed
+  // request cannot make this node flood its victim (a full 8 KiB reply was 56x a Python
+  // client's request). A Python peer (it never has a token) gets the records and closest
+  // contacts that fit, with "truncated": true. The floor lets it get at least one record of a
+  // Python node (~200 bytes in a ~330-byte reply; 3x a Python node's ~110-byte request is not
+  // enough); the worst case, a minimal 72-byte request, is 7x. A signed C++ node record
+  // (~600 bytes) needs ~1024: raise it where Python clients must read C++ nodes' records, at
+  // up to 14x.
+  double unproven_reply_factor = 3;
+  size_t min_unproven_reply_bytes = 512;
+  int64_t token_rotation_ms = 5 * 60 * 1000;  // BEP 5's 5 minutes; a token lives 5-10 minutes
+  size_t token_cache_size = 4096;             // responders whose token we remember
 
   int64_t maintenance_interval_ms = 1000;     // bucket refresh, liveness pings, bootstrap checks
   int64_t bucket_refresh_ms = 5 * 60 * 1000;  // a bucket with no lookup for this long is refreshed
@@ -81,6 +95,8 @@ struct DhtCounters {
   uint64_t contacts_refused = 0;  // over a per-address cap of the routing table
   uint64_t bad_replies = 0;       // replies to our requests that did not decode
   uint64_t lookup_drops = 0;      // responders dropped from a lookup for breaking the protocol
+  uint64_t replies_cut = 0;       // replies cut to the unproven size
+  uint64_t token_retries = 0;     // our requests asked again with a fresh token
   std::map<std::string, uint64_t> drops;  // by DropReasonName; only reasons seen
 };
 

@@ -38,6 +38,9 @@ struct Request {
   RecordValue value;       // store
   NodeId target;           // find_node "target_id"
   uint32_t offset = 0;     // find_value "offset": first record of the page asked for
+  // "token": the address token this requester got from the responder (address_token.h), or ""
+  // to ask for one. Absent (Python peers): the reply carries none.
+  std::optional<std::string> token;
 };
 
 // A reply: {"type":"response", "id", "sender_id", "data": {...}}. Every `data` field is
@@ -54,6 +57,8 @@ struct Response {
   bool truncated = false;                            // data.truncated
   std::optional<uint32_t> total;                     // data.total: records in the whole set
   uint32_t offset = 0;                               // data.offset: index of value[0] in the set
+  std::string token;                                 // data.token: for the requester's next requests
+  bool unproven = false;  // data.unproven: cut to the unproven size; ask again with the token
 };
 
 using Message = std::variant<Request, Response>;

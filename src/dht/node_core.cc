@@ -55,6 +55,8 @@ NodeCore::NodeCore(const DhtOptions& options, NodeId self, Transport& transport,
       table_(self, options.k, options.max_failures, options.routing_limits),
       rpc_(MakeRpcOptions(options), [this](const Endpoint& to, const Request& r) { SendMessage(to, r); }, rng_),
       storage_(MakeStorageOptions(options), clock),
+      tokens_(options.token_rotation_ms, clock.NowMs()),
+      token_cache_(options.token_cache_size),
       bootstrap_backoff_ms_(options.bootstrap_retry_ms) {}
 
 NodeCore::~NodeCore() { Stop(); }
@@ -122,7 +124,7 @@ void NodeCore::OnDatagram(const Endpoint& from, std::string_view datagram) {
   }
   if (auto* request = std::get_if<Request>(&*decoded.message)) {
     if (options_.read_only) return Drop(DropReason::kNotServing, from, "");
-    HandleRequest(from, *request);
+    HandleRequest(from, *request, datagram.size());
   } else {
     HandleResponse(from, std::get<Response>(*decoded.message));
   }
@@ -140,12 +142,26 @@ void NodeCore::HandleResponse(const Endpoint& from, const Response& response) {
   }
 }
 
-void NodeCore::HandleRequest(const Endpoint& from, const Request& request) {
+size_t NodeCore::ReplyBudget(const Endpoint& from, const Request& request, size_t request_bytes) {
+  if (request.token && tokens_.Valid(from.ip, *request.token, clock_.NowMs())) return options_.max_datagram_bytes;
+  const auto scaled = static_cast<size_t>(options_.unproven_reply_factor * static_cast<double>(request_bytes));
+  return std::min(std::max(scaled, options_.min_unproven_reply_bytes), options_.max_datagram_bytes);
+}
+
+void NodeCore::HandleRequest(const Endpoint& from, const Request& request, size_t request_bytes) {
   ++counters_.requests_in;
   if (!request.read_only) Heard(request.sender, from);
   Response response;
   response.txid = request.txid;
   response.sender = self_;
+  if (request.token) response.token = tokens_.Issue(from.ip, clock_.NowMs());
+  const size_t budget = ReplyBudget(from, request, request_bytes);
+  const bool proven = budget == options_.max_datagram_bytes;
+  // Room for "truncated" and "unproven", set once we know whether the reply was cut.
+  constexpr size_t kFlagBytes = sizeof(R"(,"truncated":true,"unproven":true)") - 1;
+  const size_t fit = proven ? budget : budget - std::min(budget, kFlagBytes);
+  bool contacts_cut = false;
+  bool records_cut = false;
   switch (request.type) {
     case RequestType::kPing:
       response.pong = true;
@@ -159,10 +175,18 @@ void NodeCore::HandleRequest(const Endpoint& from, const Request& request) {
     }
     case RequestType::kFindNode:
       response.contacts = ClosestContacts(request.target, &request.sender);
+      contacts_cut = !proven && FitContacts(fit, &response);  // k contacts always fit a datagram
       break;
     case RequestType::kFindValue:
-      AnswerFindValue(request, &response);
+      records_cut = AnswerFindValue(request, fit, proven, &response, &contacts_cut);
       break;
+  }
+  if (!proven && (contacts_cut || records_cut)) {
+    ++counters_.replies_cut;
+    response.truncated = true;
+    // Records left out are worth a second round trip with the token; the closest contacts
+    // that fit are enough for a lookup to go on. Python peers never see the field.
+    response.unproven = records_cut && request.token.has_value();
   }
   SendMessage(from, response);
 }
@@ -191,36 +215,74 @@ std::vector<ContactInfo> NodeCore::ClosestContacts(const NodeId& target, const N
   return ToInfos(closest);
 }
 
-void NodeCore::AnswerFindValue(const Request& request, Response* response) const {
+bool NodeCore::FitContacts(size_t budget, Response* response) const {
+  if (!response->contacts) return false;
+  std::vector<ContactInfo>& contacts = *response->contacts;
+  size_t size = codec_.Encode(*response).size();
+  if (size <= budget) return false;
+  while (!contacts.empty() && size > budget) {
+    size -= EncodedContactSize(contacts.back()) + (contacts.size() > 1 ? 1 : 0);  // with its comma
+    contacts.pop_back();  // the farthest first
+  }
+  // A miss answers "contacts" even when empty (the Python client reads it); a value does not.
+  if (contacts.empty() && response->value) response->contacts.reset();
+  return true;
+}
+
+bool NodeCore::AnswerFindValue(const Request& request, size_t budget, bool contacts_first, Response* response,
+                               bool* contacts_cut) const {
   std::vector<Record> live = storage_.Live(request.key);
+  const auto set_size = static_cast<uint32_t>(live.size());
   // Pages echo the offset asked, even past the end of a set that shrank: lookups drop a
   // responder whose offsets differ (get_value.h).
   response->offset = request.offset;
-  if (request.offset == 0 || live.empty()) {
-    response->contacts = ClosestContacts(KeyTarget(request.key), &request.sender);
+  std::vector<ContactInfo> contacts;
+  if (request.offset == 0 || live.empty()) contacts = ClosestContacts(KeyTarget(request.key), &request.sender);
+  if (live.empty()) {
+    response->contacts = std::move(contacts);
+    *contacts_cut = FitContacts(budget, response);
+    return false;
   }
-  if (live.empty()) return;
+  // A full-size reply keeps its contacts (a lookup goes on through them) and fills the rest
+  // with records; a cut one (unproven requester) gives the records first, the contacts after.
+  if (contacts_first && !contacts.empty()) response->contacts = std::move(contacts);
   response->value.emplace();
-  auto& value = *response->value;
+  RecordValue& value = *response->value;
+  bool cut = false;
   if (IsSingleRecordKey(request.key)) {
-    value.records.push_back(std::move(live.front()));  // one record: always fits (max_record_bytes)
-    return;
+    value.records.push_back(std::move(live.front()));
+  } else {
+    value.is_array = true;
+    size_t rest = 0;
+    for (size_t i = request.offset; i < live.size(); ++i) rest += live[i].json.size() + 1;
+    if (request.offset == 0 && codec_.Encode(*response).size() + rest <= budget) {
+      value.records = std::move(live);  // the whole set: a plain array, as the Python client expects
+    } else {
+      response->truncated = true;
+      response->total = set_size;
+      size_t used = codec_.Encode(*response).size();
+      for (size_t i = request.offset; i < live.size(); ++i) {
+        if (used + live[i].json.size() + 1 > budget) break;
+        used += live[i].json.size() + 1;
+        value.records.push_back(std::move(live[i]));
+      }
+      cut = request.offset + value.records.size() < live.size();
+    }
   }
-  value.is_array = true;
-  // Measure the reply without records (with room for truncated/total), then fill the rest.
-  response->truncated = true;
-  response->total = static_cast<uint32_t>(live.size());
-  const size_t base = codec_.Encode(*response).size() + 24;
-  size_t used = base;
-  for (size_t i = request.offset; i < live.size(); ++i) {
-    if (used + live[i].json.size() + 1 > options_.max_datagram_bytes) break;
-    used += live[i].json.size() + 1;
-    value.records.push_back(std::move(live[i]));
+  // Contacts measured first leave the records the rest (a record, max_record_bytes, and k
+  // contacts always fit a datagram).
+  if (contacts_first) return cut;
+  if (!contacts.empty()) response->contacts = std::move(contacts);
+  *contacts_cut = FitContacts(budget, response);
+  if (codec_.Encode(*response).size() > budget) {
+    // Not even one record fits: say how many there are, and leave them to a proven request.
+    response->value.reset();
+    response->truncated = true;
+    response->total = set_size;
+    *contacts_cut |= FitContacts(budget, response);
+    return true;
   }
-  if (request.offset == 0 && value.records.size() == live.size()) {
-    response->truncated = false;  // the whole set: a plain array, as the Python client expects
-    response->total.reset();
-  }
+  return cut;
 }
 
 // ---- outgoing --------------------------------------------------------------------------
@@ -236,28 +298,42 @@ void NodeCore::SendMessage(const Endpoint& to, const Message& message) {
 }
 
 std::string NodeCore::SendRpc(const Endpoint& to, std::optional<NodeId> expected, Request request,
-                              RpcCallbacks callbacks) {
+                              RpcCallbacks callbacks, bool may_retry) {
   if (!running_) {
     if (callbacks.on_timeout) callbacks.on_timeout();
     return {};
   }
   request.sender = self_;
   request.read_only = options_.read_only;
+  request.token = token_cache_.Get(to.ToString());  // "" asks for one
+  auto user = std::make_shared<RpcCallbacks>(std::move(callbacks));
+  std::optional<Request> again;
+  if (may_retry) again = request;
   RpcCallbacks wrapped;
-  wrapped.on_reply = [this, to, user = std::move(callbacks.on_reply)](const Response& r) {
+  wrapped.on_reply = [this, to, expected, user, again = std::move(again)](const Response& r) mutable {
     Heard(r.sender, to);
-    if (user) user(r);
+    if (!r.token.empty()) token_cache_.Put(to.ToString(), r.token);
+    if (r.unproven && again && !r.token.empty()) {
+      // The reply was cut because we had no valid token; now we have one. The lookup's
+      // soft timeout already ran its course on the first round trip.
+      ++counters_.token_retries;
+      RpcCallbacks retry = std::move(*user);
+      retry.on_soft_timeout = nullptr;
+      SendRpc(to, expected, std::move(*again), std::move(retry), /*may_retry=*/false);
+      return;
+    }
+    if (user->on_reply) user->on_reply(r);
   };
-  wrapped.on_soft_timeout = std::move(callbacks.on_soft_timeout);
-  wrapped.on_timeout = [this, expected, user = std::move(callbacks.on_timeout)] {
+  if (user->on_soft_timeout) wrapped.on_soft_timeout = [user] { user->on_soft_timeout(); };
+  wrapped.on_timeout = [this, expected, user] {
     ++counters_.rpc_timeouts;
     if (expected) table_.Failed(*expected);
-    if (user) user();
+    if (user->on_timeout) user->on_timeout();
   };
-  if (callbacks.on_bad_reply) {
-    wrapped.on_bad_reply = [this, expected, user = std::move(callbacks.on_bad_reply)] {
+  if (user->on_bad_reply) {
+    wrapped.on_bad_reply = [this, expected, user] {
       if (expected) table_.Failed(*expected);
-      user();
+      user->on_bad_reply();
     };
   }
   return rpc_.Send(to, std::move(request), std::move(wrapped), clock_.NowMs());

@@ -3,9 +3,16 @@
 // no socket: DhtNode (dht_node.h) drives it from its event loop or from a simulator, passing
 // datagrams in (OnDatagram) and running timers (RunDueTimers at NextTimerMs).
 //
-// Incoming datagrams go: size cap -> rate limit -> bounded decode -> typed message, and every
-// drop is counted by reason (wire_codec.h). A reply that does not decode fails its request at
-// once (when its id and source match one).
+// Incoming datagrams go: size cap -> rate limit (per source IP) -> bounded decode -> typed
+// message, and every drop is counted by reason (wire_codec.h). A reply that does not decode
+// fails its request at once (when its id and source match one).
+//
+// Reply-size rule (no reflection): a requester proves its address by echoing the address token
+// of an earlier reply (address_token.h, wire_codec.h). A find_node or find_value reply to a
+// requester that did not is cut to max(unproven_reply_factor x request, min_unproven_reply_bytes)
+// (DhtOptions): records first, then the closest contacts, "truncated": true. Our own requests
+// carry the token we hold for each responder (or "" to ask for one), and a find_value reply
+// whose records were cut for want of a token is asked again once with the token it brought.
 //
 // Every lookup it runs (its callers', bucket refreshes, the join) is tracked until it
 // completes, and finished with what it has at its deadline (DhtOptions::lookup.timeout_ms),
@@ -23,6 +30,7 @@
 
 #include "core/status.h"
 #include "dht/clock.h"
+#include "dht/address_token.h"
 #include "dht/dht_options.h"
 #include "dht/get_value.h"
 #include "dht/rate_limiter.h"
@@ -71,19 +79,30 @@ class NodeCore final : public TraversalHost {
 
  private:
   void Drop(DropReason reason, const Endpoint& from, const std::string& detail);
-  void HandleRequest(const Endpoint& from, const Request& request);
+  void HandleRequest(const Endpoint& from, const Request& request, size_t request_bytes);
+  // The most bytes a reply to `request` may have: a full datagram for a requester that proved
+  // its address with a token, a small multiple of the request for any other.
+  size_t ReplyBudget(const Endpoint& from, const Request& request, size_t request_bytes);
   void HandleResponse(const Endpoint& from, const Response& response);
   // Stores records a peer sent, charged to its address `source` (storage.h quotas).
   Status StoreLocal(const std::string& key, const std::vector<Record>& records, const std::string& source);
-  void AnswerFindValue(const Request& request, Response* response) const;
+  // Drops the farthest contacts until the reply fits `budget`; whether any went.
+  bool FitContacts(size_t budget, Response* response) const;
+  // Fills a find_value reply within `budget`; whether records of the set were left out (more
+  // than a page boundary would), and in `contacts_cut` whether contacts were.
+  bool AnswerFindValue(const Request& request, size_t budget, bool contacts_first, Response* response,
+                       bool* contacts_cut) const;
   std::vector<ContactInfo> ClosestContacts(const NodeId& target, const NodeId* exclude) const;
   bool AcceptRecord(const std::string& key, const Record& record) const;
   Status CheckKey(const std::string& key) const;
 
   void SendMessage(const Endpoint& to, const Message& message);
   // `expected`: the contact's id when known; its routing entry fails if no reply comes.
-  // Returns the txid; empty when the node is stopped (on_timeout has run).
-  std::string SendRpc(const Endpoint& to, std::optional<NodeId> expected, Request request, RpcCallbacks callbacks);
+  // Adds the token we hold for `to` (or asks for one). A reply cut because we had none is asked
+  // again once with the token it brought (`may_retry`), transparently to the callbacks.
+  // Returns the txid of the first attempt; empty when the node is stopped (on_timeout has run).
+  std::string SendRpc(const Endpoint& to, std::optional<NodeId> expected, Request request, RpcCallbacks callbacks,
+                      bool may_retry = true);
   void Heard(const NodeId& id, const Endpoint& from);
   void Ping(const Endpoint& to, std::optional<NodeId> expected, RpcCallbacks callbacks = {});
   void FindNodeLookup(const NodeId& target);
@@ -105,6 +124,8 @@ class NodeCore final : public TraversalHost {
   RoutingTable table_;
   RpcManager rpc_;
   Storage storage_;
+  AddressTokens tokens_;     // we issue, to our requesters
+  TokenCache token_cache_;   // we got, from our responders
 
   bool running_ = false;
   bool joined_ = false;

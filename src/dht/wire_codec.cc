@@ -33,6 +33,7 @@ const char* DropReasonName(DropReason reason) {
     case DropReason::kBadKey: return "bad_key";
     case DropReason::kBadTarget: return "bad_target";
     case DropReason::kBadOffset: return "bad_offset";
+    case DropReason::kBadToken: return "bad_token";
     case DropReason::kBadValue: return "bad_value";
     case DropReason::kBadData: return "bad_data";
     case DropReason::kBadContacts: return "bad_contacts";
@@ -149,11 +150,19 @@ FieldResult ContactsField(const json& contacts, const WireLimits& limits, std::v
   return std::nullopt;
 }
 
+constexpr size_t kMaxTokenBytes = 64;
+
 FieldResult DecodeRequest(const json& j, RequestType type, const WireLimits& limits, Request* req) {
   req->type = type;
   if (auto ro = j.find("ro"); ro != j.end()) {
     if (!ro->is_boolean()) return Fail{DropReason::kBadFlag, "'ro' must be a bool"};
     req->read_only = ro->get<bool>();
+  }
+  if (auto token = j.find("token"); token != j.end()) {
+    if (!token->is_string() || token->get_ref<const std::string&>().size() > kMaxTokenBytes) {
+      return Fail{DropReason::kBadToken, "'token' must be a string of 0..64 bytes"};
+    }
+    req->token = token->get<std::string>();
   }
   switch (type) {
     case RequestType::kPing:
@@ -195,6 +204,14 @@ FieldResult DecodeResponse(const json& j, const WireLimits& limits, Response* re
   if (auto f = bool_field("pong", [&](bool v) { resp->pong = v; })) return f;
   if (auto f = bool_field("stored", [&](bool v) { resp->stored = v; })) return f;
   if (auto f = bool_field("truncated", [&](bool v) { resp->truncated = v; })) return f;
+  if (auto f = bool_field("unproven", [&](bool v) { resp->unproven = v; })) return f;
+  if (auto it = data.find("token"); it != data.end()) {
+    if (!it->is_string() || it->get_ref<const std::string&>().empty() ||
+        it->get_ref<const std::string&>().size() > kMaxTokenBytes) {
+      return Fail{DropReason::kBadData, "data.token must be a string of 1..64 bytes"};
+    }
+    resp->token = it->get<std::string>();
+  }
   if (auto it = data.find("sender_id"); it != data.end()) {
     resp->data_sender = IdField(data, "sender_id");
     if (!resp->data_sender) return Fail{DropReason::kBadData, "data.sender_id must be 16..64 hex digits"};
@@ -220,6 +237,16 @@ FieldResult DecodeResponse(const json& j, const WireLimits& limits, Response* re
   return std::nullopt;
 }
 
+}  // namespace
+
+size_t EncodedContactSize(const ContactInfo& c) {
+  // {"ip":"<ip>","node_id":"<hex>","port":<port>}: numeric text needs no escaping.
+  constexpr size_t kFixed = sizeof(R"({"ip":"","node_id":"","port":})") - 1;
+  return kFixed + c.endpoint.ip.size() + c.id.ToHex().size() + std::to_string(c.endpoint.port).size();
+}
+
+namespace {
+
 json ContactsToJson(const std::vector<ContactInfo>& contacts) {
   json out = json::array();
   for (const auto& c : contacts) {
@@ -238,6 +265,7 @@ json ValueToJson(const RecordValue& value) {
 json RequestToJson(const Request& req) {
   json j = {{"type", RequestTypeName(req.type)}, {"id", req.txid}, {"sender_id", req.sender.ToHex()}};
   if (req.read_only) j["ro"] = true;
+  if (req.token) j["token"] = *req.token;
   switch (req.type) {
     case RequestType::kPing:
       break;
@@ -267,6 +295,8 @@ json ResponseToJson(const Response& resp) {
   if (resp.truncated) data["truncated"] = true;
   if (resp.total) data["total"] = *resp.total;
   if (resp.offset > 0) data["offset"] = resp.offset;
+  if (!resp.token.empty()) data["token"] = resp.token;
+  if (resp.unproven) data["unproven"] = true;
   return {{"type", "response"}, {"id", resp.txid}, {"sender_id", resp.sender.ToHex()}, {"data", std::move(data)}};
 }
 

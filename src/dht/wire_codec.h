@@ -14,6 +14,13 @@
 //   also carry "contacts" (the closest ones to the key) when offset is 0, so a lookup can go on
 //   through nodes that hold the value; Python nodes ignore that field.
 // - A refused store answers {"stored": false, "error": "<why>"}.
+// - Address tokens (BEP 5 style, address_token.h): a C++ requester adds "token": "<token>"
+//   (the one the responder gave it last, or "" when it has none) to every request. A reply to
+//   such a request carries data "token" (32 hex digits) for the requester's IP. A request with
+//   a valid token gets full-size replies; a reply to any other request (Python peers never
+//   send a token) is cut to a small multiple of the request's size, and when it was cut, says
+//   "unproven": true (only to requesters that sent "token") so that they ask again with the
+//   token. Python peers see neither field.
 //
 // Thread safety: const methods, safe from any thread.
 #pragma once
@@ -42,6 +49,7 @@ enum class DropReason : uint8_t {
   kBadKey,        // "key" not a string of 1..max_key_bytes
   kBadTarget,     // "target_id" not 16..64 hex digits
   kBadOffset,     // "offset" not an integer in 0..2^31
+  kBadToken,      // "token" not a string of 0..64 bytes
   kBadValue,      // a store value / find_value value that is not record(s)
   kBadData,       // reply "data" not an object, or a field of it of the wrong type
   kBadContacts,   // reply contacts not a list of {node_id, ip, port}
@@ -95,6 +103,10 @@ class WireCodec {
   WireLimits limits_;
   std::optional<SwarmAuth> auth_;
 };
+
+// The bytes `contact` takes in an encoded `contacts` array, without its separator: lets a reply
+// be cut to a size without encoding it again per contact.
+size_t EncodedContactSize(const ContactInfo& contact);
 
 // Depth of the deepest JSON nesting in `text` (strings skipped), stopping early past `cap`.
 int JsonNestingDepth(std::string_view text, int cap);

@@ -104,12 +104,15 @@ TEST_F(DhtNodeTest, StoresUnsignedRecordsAndAnswersFindValueAsDocumented) {
   json rec = RecordJson(kPeerId);
   EXPECT_EQ(Store(n, "model:tiny", rec)["data"], json({{"stored", true}}));
   EXPECT_EQ(Store(n, "node:" + kPeerId, rec)["data"], json({{"stored", true}}));
-  json arr = Exchange(n, {{"type", "find_value"}, {"id", "f"}, {"sender_id", kPeerId}, {"key", "model:tiny"}});
+  // Python peers send no token and use uuid4 request ids; what fits 3x their request is theirs.
+  const std::string id = "0b6f3c1e-7d2a-4a9b-8f45-1c2d3e4f5a6b";
+  json arr = Exchange(n, {{"type", "find_value"}, {"id", id}, {"sender_id", kPeerId}, {"key", "model:tiny"}});
   EXPECT_EQ(arr["data"]["value"], json::array({rec}));
   EXPECT_FALSE(arr["data"].contains("truncated"));
-  json obj = Exchange(n, {{"type", "find_value"}, {"id", "f"}, {"sender_id", kPeerId}, {"key", "node:" + kPeerId}});
+  EXPECT_FALSE(arr["data"].contains("token"));
+  json obj = Exchange(n, {{"type", "find_value"}, {"id", id}, {"sender_id", kPeerId}, {"key", "node:" + kPeerId}});
   EXPECT_EQ(obj["data"]["value"], rec);
-  json miss = Exchange(n, {{"type", "find_value"}, {"id", "f"}, {"sender_id", kPeerId}, {"key", "model:none"}});
+  json miss = Exchange(n, {{"type", "find_value"}, {"id", id}, {"sender_id", kPeerId}, {"key", "model:none"}});
   EXPECT_FALSE(miss["data"].contains("value"));
   EXPECT_TRUE(miss["data"]["contacts"].is_array());
   // Refusals say why.
@@ -130,11 +133,14 @@ TEST_F(DhtNodeTest, LargeSetsAreTruncatedToOneDatagramAndPagedWithOffset) {
   for (int i = 0; i < 60; ++i) {
     ASSERT_EQ(Store(n, "all_nodes", RecordJson("n" + std::to_string(i), std::string(300, 'x')))["data"]["stored"], true);
   }
+  // Full-size pages go to a requester that proved its address with a token.
+  const std::string token =
+      Exchange(n, {{"type", "ping"}, {"id", "p"}, {"sender_id", kPeerId}, {"token", ""}})["data"]["token"];
   std::set<std::string> seen;
   uint32_t offset = 0;
   int pages = 0;
   while (true) {
-    json req = {{"type", "find_value"}, {"id", "f"}, {"sender_id", kPeerId}, {"key", "all_nodes"}};
+    json req = {{"type", "find_value"}, {"id", "f"}, {"sender_id", kPeerId}, {"key", "all_nodes"}, {"token", token}};
     if (offset > 0) req["offset"] = offset;
     json reply = Exchange(n, req);
     ASSERT_LE(peer_.sizes.back(), 8192u);
@@ -142,7 +148,9 @@ TEST_F(DhtNodeTest, LargeSetsAreTruncatedToOneDatagramAndPagedWithOffset) {
     EXPECT_EQ(data["truncated"], true);
     EXPECT_EQ(data["total"], 60);
     EXPECT_EQ(data.value("offset", 0u), offset);
-    EXPECT_EQ(data.contains("contacts"), offset == 0);
+    if (offset > 0) {
+      EXPECT_FALSE(data.contains("contacts"));  // pages carry records only
+    }
     ASSERT_FALSE(data["value"].empty());
     for (const auto& r : data["value"]) seen.insert(r["node_id"].get<std::string>());
     offset += static_cast<uint32_t>(data["value"].size());
@@ -151,6 +159,110 @@ TEST_F(DhtNodeTest, LargeSetsAreTruncatedToOneDatagramAndPagedWithOffset) {
   }
   EXPECT_EQ(seen.size(), 60u);
   EXPECT_GE(pages, 3);
+}
+
+// What a spoofed request can make a node send (PROTOCOL.md: one datagram of up to 8 KiB).
+TEST_F(DhtNodeTest, RepliesToUnprovenSourcesAreCappedAtThreeTimesTheRequestOrHalfAKibibyte) {
+  size_t n = AddNode();
+  // 60 records of the Python node's shape (~190 bytes): 11 KiB, more than a datagram.
+  for (int i = 0; i < 60; ++i) {
+    json rec = {{"node_id", "7f2d1ac9a4b5e6" + std::to_string(10 + i)}, {"ip", "192.168.1.50"}, {"port", 8000},
+                {"model", "tinyllama-1.1b-chat"}, {"load", 0.25}, {"tps", 10.0}, {"uptime", 5},
+                {"last_seen", swarm_.network().clock().WallSeconds()}, {"dht_port", 8001}};
+    ASSERT_EQ(Store(n, "all_nodes", rec)["data"]["stored"], true);
+  }
+  const std::string client_id = NodeId::Sha1("python client").ToHex();
+  // The Python client's request, byte for byte as json.dumps writes it.
+  const std::string python_request = R"({"type": "find_value", "id": "5b0c9e5e-8a8f-4d1e-9c64-2f0b7c1a9d33", "sender_id": ")" +
+                                     client_id + R"(", "key": "all_nodes"})";
+  struct Sample {
+    std::string who;
+    size_t request = 0;
+    size_t reply = 0;
+    json data;
+  };
+  std::vector<Sample> samples;
+  auto measure = [&](const std::string& who, const std::string& request) {
+    peer_.received.clear();
+    peer_.sizes.clear();
+    peer_.Send(SimulatedSwarm::EndpointOf(n), request);
+    swarm_.network().RunFor(50);
+    ASSERT_EQ(peer_.received.size(), 1u) << who;
+    samples.push_back({who, request.size(), peer_.sizes.back(), peer_.received.back().second["data"]});
+  };
+  measure("python client (unproven)", python_request);
+  json cpp = {{"type", "find_value"}, {"id", "a1b2c3d4e5f6"}, {"sender_id", client_id}, {"key", "all_nodes"}, {"token", ""}};
+  measure("C++ requester without a token (unproven)", cpp.dump());
+  cpp["token"] = samples.back().data["token"];
+  measure("C++ requester with its token (proven)", cpp.dump());
+  cpp["token"] = std::string(32, '0');
+  measure("a forged token (unproven)", cpp.dump());
+  measure("the smallest find_value (unproven)",
+          json{{"type", "find_value"}, {"id", "a"}, {"sender_id", kPeerId}, {"key", "all_nodes"}}.dump());
+
+  for (const Sample& s : samples) {
+    std::printf("amplification: %-42s request %4zu B, reply %4zu B, factor %5.2f\n", s.who.c_str(), s.request, s.reply,
+                static_cast<double>(s.reply) / static_cast<double>(s.request));
+  }
+  // Unproven: at most max(3x, 512 bytes), yet never nothing: the size of the whole set, and
+  // for the Python client a record (a C++ requester asks again with its token instead).
+  const DhtOptions defaults;
+  for (size_t i : {0u, 1u, 3u, 4u}) {
+    EXPECT_LE(samples[i].reply, std::max<size_t>(3 * samples[i].request, defaults.min_unproven_reply_bytes))
+        << samples[i].who;
+    EXPECT_EQ(samples[i].data["truncated"], true);
+    EXPECT_EQ(samples[i].data["total"], 60);
+  }
+  EXPECT_GE(samples[0].data["value"].size(), 1u);
+  EXPECT_GE(samples[4].data["value"].size(), 1u) << samples[4].data.dump();
+  EXPECT_FALSE(samples[0].data.contains("token"));     // Python peers see no new field
+  EXPECT_FALSE(samples[0].data.contains("unproven"));
+  EXPECT_EQ(samples[1].data["unproven"], true);         // ask again with the token
+  EXPECT_EQ(samples[1].data["token"].get<std::string>().size(), 32u);
+  // Proven: a full datagram, as before.
+  EXPECT_GT(samples[2].reply, 7000u);
+  EXPECT_LE(samples[2].reply, 8192u);
+  EXPECT_FALSE(samples[2].data.contains("unproven"));
+  EXPECT_GE(swarm_.node(n).Snapshot().counters.replies_cut, 3u);
+
+  // Without the cap (the factor of the old behaviour), for the record.
+  DhtOptions uncapped;
+  uncapped.unproven_reply_factor = 1000;
+  size_t old = AddNode(uncapped);
+  for (int i = 0; i < 60; ++i) {
+    json rec = {{"node_id", "7f2d1ac9a4b5e6" + std::to_string(10 + i)}, {"ip", "192.168.1.50"}, {"port", 8000},
+                {"model", "tinyllama-1.1b-chat"}, {"load", 0.25}, {"tps", 10.0}, {"uptime", 5},
+                {"last_seen", swarm_.network().clock().WallSeconds()}, {"dht_port", 8001}};
+    Store(old, "all_nodes", rec);
+  }
+  peer_.received.clear();
+  peer_.Send(SimulatedSwarm::EndpointOf(old), python_request);
+  swarm_.network().RunFor(50);
+  ASSERT_EQ(peer_.received.size(), 1u);
+  std::printf("amplification: %-42s request %4zu B, reply %4zu B, factor %5.2f\n", "python client, cap off (before)",
+              python_request.size(), peer_.sizes.back(),
+              static_cast<double>(peer_.sizes.back()) / static_cast<double>(python_request.size()));
+}
+
+TEST_F(DhtNodeTest, UnprovenFindNodeRepliesKeepTheClosestContactsThatFit) {
+  size_t a = AddNode();
+  DhtOptions o;
+  o.bootstrap = {SimulatedSwarm::EndpointOf(a).ToString()};
+  for (int i = 0; i < 12; ++i) AddNode(o);
+  swarm_.network().RunFor(2000);
+  const std::string target = NodeId::Sha1("x").ToHex();
+  json unproven = Exchange(a, {{"type", "find_node"}, {"id", "f"}, {"sender_id", kPeerId}, {"target_id", target}});
+  const size_t request_bytes = json({{"type", "find_node"}, {"id", "f"}, {"sender_id", kPeerId}, {"target_id", target}}).dump().size();
+  EXPECT_LE(peer_.sizes.back(), std::max<size_t>(3 * request_bytes, DhtOptions().min_unproven_reply_bytes));
+  const size_t few = unproven["data"]["contacts"].size();
+  EXPECT_GE(few, 1u);
+  EXPECT_EQ(unproven["data"]["truncated"], true);
+  const std::string token =
+      Exchange(a, {{"type", "ping"}, {"id", "p"}, {"sender_id", kPeerId}, {"token", ""}})["data"]["token"];
+  json proven = Exchange(a, {{"type", "find_node"}, {"id", "f"}, {"sender_id", kPeerId}, {"target_id", target}, {"token", token}});
+  EXPECT_EQ(proven["data"]["contacts"].size(), 12u);
+  // The cut reply holds the closest ones.
+  for (size_t i = 0; i < few; ++i) EXPECT_EQ(unproven["data"]["contacts"][i], proven["data"]["contacts"][i]);
 }
 
 TEST_F(DhtNodeTest, CountsDropsByReason) {

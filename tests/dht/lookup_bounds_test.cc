@@ -174,6 +174,23 @@ TEST_F(LookupBoundsTest, HonestSwarmPagesThroughTheWholeSet) {
   std::printf("honest lookup: %lld ms, %d messages\n", static_cast<long long>(o.ms), o.result.stats.messages);
 }
 
+TEST_F(LookupBoundsTest, ARequesterWithoutTokensGetsCutRepliesThenAsksAgainWithTheToken) {
+  SetUpSwarm();
+  // Node 0, the bootstrap node, was queried by the others but never queried them: it holds no
+  // token, so their first replies are cut to the unproven size.
+  bool done = false;
+  GetResult result;
+  swarm_.Get(0, "model:m", [&](Result<GetResult> r) {
+    ASSERT_TRUE(r.ok());
+    result = std::move(r).value();
+    done = true;
+  });
+  ASSERT_TRUE(swarm_.RunUntil([&] { return done; }, 10'000));
+  EXPECT_EQ(HonestIn(result), kHonestRecords);
+  EXPECT_GE(swarm_.node(0).Snapshot().counters.token_retries, 1u);
+  EXPECT_GE(swarm_.node(1).Snapshot().counters.replies_cut, 1u);
+}
+
 TEST_F(LookupBoundsTest, AResponderThatAlwaysAnswersOffsetZeroIsDroppedAtItsFirstPage) {
   SetUpSwarm();
   Rogue& rogue = AddRogue(Rogue::Mode::kStallOffset);

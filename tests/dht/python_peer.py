@@ -4,7 +4,8 @@
 Usage: python_peer.py PORT_A PORT_B  (two C++ nodes on 127.0.0.1; B joined through A)
 It speaks the datagrams of PROTOCOL.md section 3 with a 16-hex-digit id: pings A and reads
 A's id from data.sender_id, bootstraps through A (find_node reaches B), stores an unsigned
-record, reads it back, and answers the C++ nodes' own queries meanwhile. Exit 0 on success.
+record, reads it back, reads part of a large set (it never sends an address token, so it gets
+small replies), and answers the C++ nodes' own queries meanwhile. Exit 0 on success.
 """
 import json
 import socket
@@ -112,7 +113,24 @@ def main():
     if value != [record]:
         fail("iterative find_value through B returned %r" % value)
 
-    # 6. Garbage is dropped without a reply, and the node still answers afterwards.
+    # 6. A set larger than what A sends an unproven source (3x the request: the Python peer
+    #    never proves its address with a token) still answers records, marked truncated.
+    for i in range(30):
+        other = dict(record, node_id="%016x" % (0x1000 + i))
+        stored = peer.request(addr_a, {"type": "store", "key": "all_nodes", "value": other})
+        if stored["data"] != {"stored": True}:
+            fail("store %d refused: %r" % (i, stored))
+    request = {"type": "find_value", "key": "all_nodes"}
+    got = peer.request(addr_a, request)
+    data = got["data"]
+    values = data.get("value") or []
+    if not values or data.get("truncated") is not True or data.get("total") != 30:
+        fail("find_value all_nodes returned %r" % data)
+    if "token" in data or "unproven" in data:
+        fail("a Python peer got fields it does not know: %r" % sorted(data))
+    print("python peer: all_nodes of 30 records answered %d of them, truncated" % len(values))
+
+    # 7. Garbage is dropped without a reply, and the node still answers afterwards.
     peer.send_raw(addr_a, b"\xff not json")
     peer.request(addr_a, {"type": "ping"})
     print("python peer: all checks passed")

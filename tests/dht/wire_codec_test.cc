@@ -44,6 +44,9 @@ TEST(WireCodecTest, DropsMalformedDatagramsWithExactReasons) {
       {"sender too long", R"({"type":"ping","id":"t","sender_id":")" + std::string(65, 'a') + "\"}",
        DropReason::kBadSenderId},
       {"ro not bool", R"({"type":"ping","id":"t","ro":1,"sender_id":")" + kId16 + "\"}", DropReason::kBadFlag},
+      {"token not string", R"({"type":"ping","id":"t","token":5,"sender_id":")" + kId16 + "\"}", DropReason::kBadToken},
+      {"token too long", R"({"type":"ping","id":"t","token":")" + std::string(65, 'a') + R"(","sender_id":")" + kId16 + "\"}",
+       DropReason::kBadToken},
       {"find_value no key", Req(""), DropReason::kBadKey},
       {"find_value key number", Req(R"(,"key":3)"), DropReason::kBadKey},
       {"find_value key too long", Req(R"(,"key":")" + std::string(513, 'k') + "\""), DropReason::kBadKey},
@@ -140,6 +143,11 @@ TEST(WireCodecTest, RoundTripsEveryMessage) {
   EXPECT_TRUE(f.read_only);
   EXPECT_EQ(f.offset, 17u);
   EXPECT_EQ(f.key, "all_nodes");
+  EXPECT_FALSE(f.token);  // absent stays absent: the reply then carries no token
+  find.token = "";
+  auto asking = codec.Decode(codec.Encode(find));
+  ASSERT_TRUE(asking.message);
+  EXPECT_EQ(std::get<Request>(*asking.message).token, std::optional<std::string>(""));
 
   Response resp;
   resp.txid = "x1";
@@ -151,6 +159,8 @@ TEST(WireCodecTest, RoundTripsEveryMessage) {
   resp.total = 9;
   resp.offset = 3;
   resp.contacts = std::vector<ContactInfo>{{id, Endpoint{"10.0.0.1", 9}}};
+  resp.token = std::string(32, 'c');
+  resp.unproven = true;
   bytes = codec.Encode(resp);
   EXPECT_NE(bytes.find(R"("data":{"contacts":)"), std::string::npos);
   back = codec.Decode(bytes);
@@ -161,9 +171,38 @@ TEST(WireCodecTest, RoundTripsEveryMessage) {
   EXPECT_TRUE(r.truncated);
   EXPECT_EQ(*r.total, 9u);
   EXPECT_EQ(r.offset, 3u);
+  EXPECT_EQ(r.token, std::string(32, 'c'));
+  EXPECT_TRUE(r.unproven);
   ASSERT_TRUE(r.value);
   EXPECT_TRUE(r.value->is_array);
   EXPECT_EQ(r.value->records[0].json, ParseRecord(kRecord)->json);
+}
+
+TEST(WireCodecTest, EncodedContactSizeIsExact) {
+  WireCodec codec;
+  Response resp;
+  resp.txid = "x";
+  resp.contacts.emplace();
+  size_t last = codec.Encode(resp).size();
+  for (auto [ip, port, hex] : {std::tuple{"10.0.0.1", 9, kId16}, std::tuple{"2001:db8::1", 65535, kId40},
+                               std::tuple{"127.0.0.1", 8001, std::string(64, 'f')}}) {
+    ContactInfo c{*NodeId::FromHex(hex), Endpoint{ip, static_cast<uint16_t>(port)}};
+    const bool first = resp.contacts->empty();
+    resp.contacts->push_back(c);
+    const size_t now = codec.Encode(resp).size();
+    EXPECT_EQ(now - last, EncodedContactSize(c) + (first ? 0 : 1)) << ip;
+    last = now;
+  }
+}
+
+TEST(WireCodecTest, GarbageRepliesStillNameTheirRequest) {
+  WireCodec codec;
+  DecodeResult bad = codec.Decode(Resp(R"({"value":[{"node_id":7}]})"));
+  EXPECT_FALSE(bad.message);
+  EXPECT_TRUE(bad.is_response);
+  EXPECT_EQ(bad.txid, "t1");
+  DecodeResult request = codec.Decode(Req(R"(,"key":3)"));
+  EXPECT_FALSE(request.is_response);
 }
 
 TEST(WireCodecTest, PingReplyCarriesSenderIdInData) {
