@@ -319,7 +319,7 @@ class RogueSuite:
 
     def capture(self, node_id):
         peer = DhtSocket()
-        data = peer.find_value(dht_addr(self.n1), "node:" + node_id)
+        data = peer.find_value(dht_addr(self.n1), "node:" + node_id, prove=True)
         peer.close()
         value = (data or {}).get("value")
         return value if isinstance(value, dict) else None

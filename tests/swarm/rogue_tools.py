@@ -163,9 +163,21 @@ class DhtSocket:
         reply, _ = self.request(addr, msg, timeout)
         return None if reply is None else reply.get("data")
 
-    def find_value(self, addr, key, timeout=2.0):
-        reply, _ = self.request(addr, {"type": "find_value", "key": key}, timeout)
-        return None if reply is None else reply.get("data")
+    def find_value(self, addr, key, timeout=2.0, prove=False):
+        """The reply's data. With `prove`, speaks as a C++ node does: sends the address token the
+        responder gave (first "", then the one it returned), so that a reply cut for an unproven
+        source is asked again in full."""
+        if not prove:
+            reply, _ = self.request(addr, {"type": "find_value", "key": key}, timeout)
+            return None if reply is None else reply.get("data")
+        token = ""
+        for _ in range(2):
+            reply, _ = self.request(addr, {"type": "find_value", "key": key, "token": token}, timeout)
+            data = None if reply is None else reply.get("data")
+            if not data or not data.get("unproven") or not data.get("token"):
+                return data
+            token = data["token"]
+        return data
 
     def ping(self, addr, timeout=2.0):
         reply, _ = self.request(addr, {"type": "ping"}, timeout)

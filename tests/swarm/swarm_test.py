@@ -165,7 +165,8 @@ class SwarmTest(unittest.TestCase):
             status, _, body = http("GET", boot.url + "/nodes", timeout=5)
             return status == 200 and any(n["node_id"] == "n2" and n["tps"] > 0 for n in body["nodes"])
 
-        self.assertTrue(wait_until(n2_tps, timeout=15))
+        # Within two heartbeats (the speed is published with the next record).
+        self.assertTrue(wait_until(n2_tps, timeout=25), "n2's speed never reached n1's view")
         n3 = self.h.node("n3", self.model_b, heartbeat=10, bootstrap=[boot.dht_address]).start()
         self.assertTrue(wait_until(lambda: boot.node_ids() == {"n1", "n2", "n3"}, timeout=30))
 
