@@ -17,8 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_node import (NodeProcess, error_shape_problem, exchange, node_flags, request_bytes,  # noqa: E402
-                       wait_for_files)
+from http_node import (node_and_model, NodeProcess, error_shape_problem, exchange, node_flags, request_bytes)  # noqa: E402
 
 BODY_LIMIT = 65536
 API_KEY = "hostile-test-key"
@@ -434,13 +433,7 @@ def judge(case, ex):
 
 
 def main():
-    if len(sys.argv) < 3:
-        print(__doc__)
-        return 2
-    node_bin, model_path = sys.argv[1], sys.argv[2]
-    if not wait_for_files([node_bin, model_path], 60):
-        print("FAIL: %s or %s is missing" % (node_bin, model_path))
-        return 1
+    node_bin, model_path = node_and_model(__doc__)
     started = time.time()
     flags = node_flags(node_bin)
     limit = ["--max-body-bytes", str(BODY_LIMIT)] if "--max-body-bytes" in flags else []

@@ -12,6 +12,7 @@ import select
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -74,6 +75,19 @@ class Response:
 class _Incomplete(Exception):
     pass
 
+
+
+def node_and_model(doc):
+    """The node binary and the model named on the command line, once both exist; exits 2 with
+    `doc` on a usage error and 1 when they do not appear within a minute."""
+    if len(sys.argv) < 3:
+        print(doc)
+        sys.exit(2)
+    node_bin, model_path = sys.argv[1], sys.argv[2]
+    if not wait_for_files([node_bin, model_path], 60):
+        print("FAIL: %s or %s is missing" % (node_bin, model_path))
+        sys.exit(1)
+    return node_bin, model_path
 
 def _parse_one(buf, head_only, at_eof):
     """(Response, bytes used) for the first response in buf; raises _Incomplete."""

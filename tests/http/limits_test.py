@@ -20,8 +20,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_node import (NodeProcess, connect, error_shape_problem, node_flags, request_bytes, sse_events,  # noqa: E402
-                       wait_for_files)
+from http_node import (node_and_model, NodeProcess, connect, error_shape_problem, node_flags, request_bytes, sse_events)  # noqa: E402
 import http_node  # noqa: E402
 
 KEY = "limits-test-key"
@@ -526,13 +525,7 @@ def run_tests(nodes, flags, start_errors):
 
 
 def main():
-    if len(sys.argv) < 3:
-        print(__doc__)
-        return 2
-    node_bin, model_path = sys.argv[1], sys.argv[2]
-    if not wait_for_files([node_bin, model_path], 60):
-        print("FAIL: %s or %s is missing" % (node_bin, model_path))
-        return 1
+    node_bin, model_path = node_and_model(__doc__)
     started = time.time()
     flags = node_flags(node_bin)
     nodes = {}

@@ -21,8 +21,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_node import (NodeProcess, connect, exchange, node_flags, parse_responses, raise_nofile,  # noqa: E402
-                       request_bytes, sse_events, wait_for_files)
+from http_node import (node_and_model, NodeProcess, connect, exchange, node_flags, parse_responses, raise_nofile,  # noqa: E402
+                       request_bytes, sse_events)
 
 SLOW = 500
 TRICKLE_S = 12.0
@@ -329,13 +329,7 @@ def part_many_streams(node_bin, model_path, flags, res):
 
 
 def main():
-    if len(sys.argv) < 3:
-        print(__doc__)
-        return 2
-    node_bin, model_path = sys.argv[1], sys.argv[2]
-    if not wait_for_files([node_bin, model_path], 60):
-        print("FAIL: %s or %s is missing" % (node_bin, model_path))
-        return 1
+    node_bin, model_path = node_and_model(__doc__)
     limit = raise_nofile(4096)
     res = Result()
     res.check(limit >= SLOW + STREAMS + 100, "open-file limit %d is enough" % limit)
