@@ -1,18 +1,14 @@
-# Brings in llama.cpp at the pinned commit, in this order:
-#   1. an installed llama.cpp (find_package(llama));
-#   2. FetchContent from the git bundle inside the npm package node-llama-cpp@3.21.1, which works
-#      offline once npm can reach its registry (the package is cached in .deps/);
-#   3. FetchContent from llama.cpp's public git repository.
+# Brings in llama.cpp's source at the pinned commit (always: its vendored cpp-httplib is our
+# HTTP library, see cmake/httplib.cmake), from
+#   1. the git bundle inside the npm package node-llama-cpp@3.21.1, which works offline once npm
+#      can reach its registry (the package is cached in .deps/);
+#   2. llama.cpp's public git repository.
+# With LLAMANET_WITH_LLAMA the libraries come from an installed llama.cpp (find_package(llama))
+# when there is one, else they are built from that source.
 set(LLAMANET_LLAMA_COMMIT 80fb11ac73e66d89eae2c6a91d8a77428fa733ed)
 set(LLAMANET_NODE_LLAMA_CPP node-llama-cpp@3.21.1)
 set(LLAMANET_DEPS_DIR ${CMAKE_SOURCE_DIR}/.deps CACHE PATH "Where downloaded dependency archives are kept")
 set(LLAMANET_LLAMA_BUNDLE "" CACHE FILEPATH "A git bundle holding llama.cpp's pinned commit")
-
-find_package(llama CONFIG QUIET)
-if(llama_FOUND)
-  message(STATUS "llama.cpp: using the installed package at ${llama_DIR}")
-  return()
-endif()
 
 if(NOT LLAMANET_LLAMA_BUNDLE)
   set(_pkg_dir ${LLAMANET_DEPS_DIR}/node-llama-cpp-3.21.1)
@@ -47,6 +43,25 @@ else()
 endif()
 message(STATUS "llama.cpp: ${LLAMANET_LLAMA_COMMIT} from ${_repo}")
 
+include(FetchContent)
+FetchContent_Declare(llama_cpp
+  GIT_REPOSITORY ${_repo}
+  GIT_TAG ${LLAMANET_LLAMA_COMMIT}
+  GIT_SHALLOW FALSE
+  GIT_PROGRESS FALSE)
+FetchContent_GetProperties(llama_cpp)
+if(NOT llama_cpp_POPULATED)
+  FetchContent_Populate(llama_cpp)
+endif()
+
+if(NOT LLAMANET_WITH_LLAMA)
+  return()
+endif()
+find_package(llama CONFIG QUIET)
+if(llama_FOUND)
+  message(STATUS "llama.cpp: using the installed package at ${llama_DIR}")
+  return()
+endif()
 set(LLAMA_BUILD_COMMON OFF CACHE BOOL "" FORCE)
 set(LLAMA_BUILD_TESTS OFF CACHE BOOL "" FORCE)
 set(LLAMA_BUILD_TOOLS OFF CACHE BOOL "" FORCE)
@@ -61,11 +76,5 @@ set(GGML_NATIVE ON CACHE BOOL "Tune ggml for this CPU (turn off for portable ima
 # measured the same either way against llama-server (bench/server).
 set(GGML_OPENMP OFF CACHE BOOL "Use OpenMP for ggml's CPU threads")
 
-include(FetchContent)
-FetchContent_Declare(llama_cpp
-  GIT_REPOSITORY ${_repo}
-  GIT_TAG ${LLAMANET_LLAMA_COMMIT}
-  GIT_SHALLOW FALSE
-  GIT_PROGRESS FALSE)
 # llama.cpp's own warnings are not ours to fix; keep our flags off its targets.
-FetchContent_MakeAvailable(llama_cpp)
+add_subdirectory(${llama_cpp_SOURCE_DIR} ${llama_cpp_BINARY_DIR})

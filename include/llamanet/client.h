@@ -82,7 +82,8 @@ class Client {
   virtual std::future<Result<std::vector<NodeInfo>>> Nodes(bool refresh = false) = 0;
 
   // GET /status and /health of one node. `node` is "host:port" (its HTTP address) or a node
-  // id, looked up in the DHT (kNotFound when no live node has it). No failover.
+  // id, looked up in the DHT (kNotFound when no live node has it). No failover. Nodes keep
+  // both routes open; the API key goes with them as with any request (ClientOptions::api_key).
   virtual std::future<Result<NodeStatus>> GetNodeStatus(std::string node) = 0;
 
   // Stops the client: requests in flight and queued end with kCancelled (their connections

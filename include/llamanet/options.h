@@ -35,6 +35,10 @@ struct ClientOptions {
   uint16_t dht_port = 0;
   // Non-empty: a private swarm's secret (the nodes' swarm secret); datagrams carry its MAC.
   std::string swarm_secret;
+  // Use only nodes whose records are signed (the nodes' --require-signed): every node id is
+  // then bound to its key. Off by default, because older Python nodes do not sign; even then a
+  // signed node's id is never taken over by another key or by an unsigned record.
+  bool require_signed = false;
 
   // ---- selection ------------------------------------------------------------------------
   // Nodes that report a speed below min_tps (tokens/s) or a load above max_load (busy
@@ -63,8 +67,16 @@ struct ClientOptions {
   // A node that failed is passed over by every request for this long, unless no other node
   // is left.
   std::chrono::milliseconds avoid_after_failure{30000};
-  // Sent as `Authorization: Bearer <api_key>` when not empty (the nodes' --api-key).
+  // Sent as `Authorization: Bearer <api_key>` when not empty (the nodes' --api-key), but only
+  // to the nodes in trusted_nodes and, when swarm_secret is set, to every node found: anyone
+  // can publish a node record in a public swarm's DHT, and would harvest a key sent to every
+  // node. Other nodes get requests without it; one that needs it answers HTTP 401, which fails
+  // that attempt with kUnavailable (another node is tried) and says how to send the key there.
   std::string api_key;
+  // The nodes api_key goes to in any swarm: their HTTP addresses "host:port" (--port, as their
+  // records say), as the user named them. A host name also stands for the addresses it
+  // resolves to when the client is created. Naming a node here does not add it to the view.
+  std::vector<std::string> trusted_nodes;
 
   // ---- the client's own threads ------------------------------------------------------------
   // Requests run on this many client-owned worker threads; more wait in a queue of at most

@@ -44,11 +44,11 @@ std::future<Result<T>> Ready(Result<T> value) {
 
 class ClientImpl final : public Client {
  public:
-  ClientImpl(ClientOptions options, std::unique_ptr<client::Discovery> discovery)
+  ClientImpl(ClientOptions options, client::KeyPolicy keys, std::unique_ptr<client::Discovery> discovery)
       : options_(std::move(options)),
         discovery_(std::move(discovery)),
         pool_(client::ConnectionSettings{options_.connect_timeout, options_.read_timeout, options_.worker_threads}),
-        transport_(client::HttpTransportOptions{options_.api_key, options_.max_response_bytes, options_.max_event_bytes},
+        transport_(client::HttpTransportOptions{std::move(keys), options_.max_response_bytes, options_.max_event_bytes},
                    pool_),
         health_(options_.avoid_after_failure),
         failover_(client::FailoverOptions{{options_.model, options_.min_tps, options_.max_load},
@@ -153,6 +153,8 @@ class ClientImpl final : public Client {
 
 Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   if (Status s = CheckOptions(options); !s.ok()) return s;
+  auto keys = client::KeyPolicy::Make(options.api_key, options.trusted_nodes, !options.swarm_secret.empty());
+  if (!keys.ok()) return keys.status();
   client::DiscoveryOptions d;
   d.bootstrap = options.bootstrap_nodes;
   d.model = options.model;
@@ -161,9 +163,11 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   d.bind_host = options.dht_bind_host;
   d.bind_port = options.dht_port;
   d.swarm_secret = options.swarm_secret;
+  d.identity.require_signed = options.require_signed;
   auto discovery = client::Discovery::Start(std::move(d));
   if (!discovery.ok()) return discovery.status();
-  return std::unique_ptr<Client>(new ClientImpl(std::move(options), std::move(discovery).value()));
+  return std::unique_ptr<Client>(
+      new ClientImpl(std::move(options), std::move(keys).value(), std::move(discovery).value()));
 }
 
 }  // namespace llamanet

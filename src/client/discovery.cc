@@ -3,9 +3,10 @@
 #include <algorithm>
 
 #include "client/node_record.h"
-#include "client/selection.h"
 #include "core/log.h"
 #include "dht/endpoint.h"
+#include "protocol/lookup_records.h"
+#include "protocol/rules.h"
 
 namespace llamanet::client {
 namespace {
@@ -34,6 +35,7 @@ Result<std::unique_ptr<Discovery>> Discovery::Start(DiscoveryOptions options) {
   d.read_only = true;
   d.bootstrap = options.bootstrap;
   d.swarm_secret = options.swarm_secret;
+  d.require_signed = options.identity.require_signed;
   auto node = dht::DhtNode::Create(d);
   if (!node.ok()) return node.status();
   if (Status s = (*node)->Start(); !s.ok()) return s;
@@ -42,8 +44,9 @@ Result<std::unique_ptr<Discovery>> Discovery::Start(DiscoveryOptions options) {
 
 Discovery::Discovery(DiscoveryOptions options, std::unique_ptr<dht::DhtNode> dht)
     : options_(std::move(options)),
-      key_(IsAnyModel(options_.model) ? "all_nodes" : "model:" + options_.model),
+      key_(protocol::IsAnyModel(options_.model) ? "all_nodes" : "model:" + options_.model),
       dht_(std::move(dht)),
+      identities_(options_.identity),
       last_status_(Status::Unavailable("the swarm has not been read yet")) {
   refresher_ = std::thread([this] { RefreshLoop(); });
 }
@@ -101,7 +104,7 @@ void Discovery::RefreshLoop() {
     Result<std::vector<NodeInfo>> fetched = Fetch(key_, Clock::now() + options_.timeout);
     if (fetched.ok()) {
       // A `model:<name>` set holds only that model's records, unless a node lies.
-      if (!IsAnyModel(options_.model)) {
+      if (!protocol::IsAnyModel(options_.model)) {
         std::erase_if(*fetched, [&](const NodeInfo& n) { return n.model != options_.model; });
       }
       std::sort(fetched->begin(), fetched->end(), [](const NodeInfo& a, const NodeInfo& b) {
@@ -152,14 +155,11 @@ Result<std::vector<NodeInfo>> Discovery::Fetch(const std::string& key, Clock::ti
   }
   Result<std::vector<dht::Record>> records = lookup.get();
   if (!records.ok()) return records.status();
+  const double now_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::vector<NodeInfo> nodes;
-  for (const dht::Record& r : *records) {
-    Result<NodeInfo> n = ParseNodeRecord(r.json);
-    if (!n.ok()) {
-      LN_DEBUG << "client: skipping a node record: " << n.status().message();
-      continue;
-    }
-    nodes.push_back(std::move(n).value());
+  for (const protocol::NodeRecord& r : protocol::ReadNodeRecords(identities_, *records, now_s)) {
+    nodes.push_back(ToNodeInfo(r));
   }
   return nodes;
 }

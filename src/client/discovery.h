@@ -1,7 +1,8 @@
 // Discovery: the client's view of the swarm, read from the DHT as a read-only member (its
 // queries carry "ro": true, so that no node routes to it; it answers nothing and stores
 // nothing). The view is the node records under `all_nodes`, or `model:<name>` when the
-// client asks for one model. It is kept for cache_ttl; an older view is still served while a
+// client asks for one model, read by the swarm protocol's rules (protocol/lookup_records.h):
+// one record per node_id, bound to its key, each valid. It is kept for cache_ttl; an older view is still served while a
 // background thread fetches a fresh one, so only the first request waits on the DHT.
 // Thread-safe.
 #pragma once
@@ -19,6 +20,7 @@
 #include "dht/dht_node.h"
 #include "llamanet/status.h"
 #include "llamanet/types.h"
+#include "protocol/identity.h"
 
 namespace llamanet::client {
 
@@ -38,6 +40,7 @@ struct DiscoveryOptions {
   std::string bind_host;  // empty: see ClientOptions::dht_bind_host
   uint16_t bind_port = 0;
   std::string swarm_secret;
+  protocol::IdentityOptions identity;  // its require_signed applies to the DHT lookups too
 };
 
 class Discovery final : public NodeSource {
@@ -69,6 +72,7 @@ class Discovery final : public NodeSource {
   const DiscoveryOptions options_;
   const std::string key_;
   std::unique_ptr<dht::DhtNode> dht_;  // constant after construction
+  protocol::IdentityBook identities_;   // which key owns which node_id, across lookups
   std::thread refresher_;
 
   std::mutex mu_;

@@ -6,6 +6,7 @@
 
 #include "client/status_util.h"
 #include "core/log.h"
+#include "protocol/rules.h"
 
 namespace llamanet::client {
 
@@ -16,21 +17,9 @@ std::chrono::milliseconds Failover::Backoff(int retry, double u, std::chrono::mi
   return std::chrono::milliseconds(static_cast<int64_t>(d / 2 + std::clamp(u, 0.0, 1.0) * d / 2));
 }
 
-bool Failover::Retryable(const Status& s) {
-  switch (s.code()) {
-    case Status::Code::kUnavailable:
-    case Status::Code::kDeadlineExceeded:
-    case Status::Code::kIoError:
-    case Status::Code::kMalformed:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Status Failover::NoNode(const std::string& why) const {
   std::string what = "no node available";
-  if (!IsAnyModel(options_.criteria.model)) what += " for model '" + options_.criteria.model + "'";
+  if (!protocol::IsAnyModel(options_.criteria.model)) what += " for model '" + options_.criteria.model + "'";
   return Status::NotFound(what + ": " + why);
 }
 
@@ -91,7 +80,7 @@ Result<Completion> Failover::Run(const Call& call, const TextSink& on_text) {
       done.filters_relaxed = c.relaxed;
       return done;
     }
-    if (r.delivered || !Retryable(r.status)) return r.status;
+    if (r.delivered || !protocol::TryAnotherNode(r.status.code())) return r.status;
     health_.MarkFailed(node.node_id);
     tried.insert(node.node_id);
     if (static_cast<int>(attempts.size()) >= options_.max_attempts) break;

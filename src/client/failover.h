@@ -1,7 +1,8 @@
 // Failover: runs one request attempt by attempt. Each attempt reads the view (discovery.h),
 // filters and ranks it and draws a node by two choices (selection.h), then sends the request
-// (transport.h). A failure before anything reached the caller (retryable: connection,
-// timeout, 5xx/429, a malformed answer) marks the node failed (node_health.h), waits a
+// (transport.h). A failure before anything reached the caller that the swarm's retry rule
+// (protocol::TryAnotherNode: connection, timeout, 5xx/429, a malformed answer) blames on the
+// node marks the node failed (node_health.h), waits a
 // backoff, and moves on to another node; the nodes this request tried are never tried again,
 // and nodes that failed lately are used only when no other is left. Thread-safe.
 #pragma once
@@ -52,8 +53,6 @@ class Failover {
   // d = min(initial * 2^(n-1), max).
   static std::chrono::milliseconds Backoff(int retry, double u, std::chrono::milliseconds initial,
                                            std::chrono::milliseconds max);
-
-  static bool Retryable(const Status& s);
 
  private:
   // The node for the next attempt among `candidates` (not empty).

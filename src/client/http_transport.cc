@@ -43,8 +43,10 @@ AttemptResult HttpTransport::Send(const NodeInfo& node, const Call& call, const 
   req.body = call.body;
   req.set_header("Content-Type", "application/json");
   req.set_header("Accept", call.stream ? "text/event-stream" : "application/json");
-  req.set_header(kForwardedHeader, "client");
-  if (!options_.api_key.empty()) req.set_header("Authorization", "Bearer " + options_.api_key);
+  req.set_header(protocol::kForwardedHeader, "client");
+  if (const std::string& key = options_.keys.KeyFor(node.ip, node.port); !key.empty()) {
+    req.set_header("Authorization", "Bearer " + key);
+  }
 
   int http_status = 0;
   std::string served_by;
@@ -67,7 +69,7 @@ AttemptResult HttpTransport::Send(const NodeInfo& node, const Call& call, const 
   };
   req.response_handler = [&](const httplib::Response& r) {
     http_status = r.status;
-    served_by = r.get_header_value(kServedByHeader);
+    served_by = r.get_header_value(protocol::kServedByHeader);
     return true;
   };
   req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
@@ -101,7 +103,8 @@ AttemptResult HttpTransport::Send(const NodeInfo& node, const Call& call, const 
   }
   lease->Keep();
   if (http_status != 200) {
-    out.status = Prefixed(where, StatusFromHttp(http_status, body));
+    const Status answer = StatusFromHttp(http_status, body);
+    out.status = Prefixed(where, options_.keys.ExplainRefusal(node.ip, node.port, http_status, answer));
     return out;
   }
   if (call.stream) {
@@ -122,14 +125,19 @@ AttemptResult HttpTransport::Send(const NodeInfo& node, const Call& call, const 
   return out;
 }
 
-Result<std::string> HttpTransport::GetJson(ConnectionPool::Lease& lease, const char* path, std::string* served_by) {
+Result<std::string> HttpTransport::GetJson(ConnectionPool::Lease& lease, const std::string& host, int port,
+                                           const char* path, std::string* served_by) {
   httplib::Headers headers;
-  if (!options_.api_key.empty()) headers.emplace("Authorization", "Bearer " + options_.api_key);
+  if (const std::string& key = options_.keys.KeyFor(host, port); !key.empty()) {
+    headers.emplace("Authorization", "Bearer " + key);
+  }
   httplib::Result r = lease.client().Get(path, headers);
   if (!r) return FromHttplibError(r.error(), std::string("GET ") + path);
-  if (r->status != 200) return StatusFromHttp(r->status, r->body);
+  if (r->status != 200) {
+    return options_.keys.ExplainRefusal(host, port, r->status, StatusFromHttp(r->status, r->body));
+  }
   if (r->body.size() > options_.max_response_bytes) return Status::TooLarge(std::string("GET ") + path + ": too large");
-  if (served_by->empty()) *served_by = r->get_header_value(kServedByHeader);
+  if (served_by->empty()) *served_by = r->get_header_value(protocol::kServedByHeader);
   return r->body;
 }
 
@@ -139,9 +147,9 @@ Result<NodeStatus> HttpTransport::GetStatus(const std::string& host, int port) {
   if (!lease.ok()) return lease.status();
   NodeStatus st;
   st.address = NodeInfo{.ip = host, .port = port}.address();
-  Result<std::string> status_body = GetJson(*lease, "/status", &st.node_id);
+  Result<std::string> status_body = GetJson(*lease, host, port, "/status", &st.node_id);
   if (!status_body.ok()) return Prefixed(st.address, status_body.status());
-  Result<std::string> health_body = GetJson(*lease, "/health", &st.node_id);
+  Result<std::string> health_body = GetJson(*lease, host, port, "/health", &st.node_id);
   if (!health_body.ok()) return Prefixed(st.address, health_body.status());
   lease->Keep();
   json s = json::parse(*status_body, nullptr, false);

@@ -1,17 +1,12 @@
-// Reads a node record from the DHT (PROTOCOL.md section 3) into the public NodeInfo. The client
-// parses the fields it needs itself: it depends on dht/ and core/ only, never on node/.
+// A node record as the client API shows it: the protocol's record (protocol/node_record.h,
+// parsed and validated there, the same way nodes do) as the public NodeInfo.
 #pragma once
 
-#include <string_view>
-
-#include "llamanet/status.h"
 #include "llamanet/types.h"
+#include "protocol/node_record.h"
 
 namespace llamanet::client {
 
-// InvalidArgument names a missing or mistyped required field (node_id, ip, port, model) or a
-// port outside 1..65535; optional fields that are missing or mistyped keep their defaults
-// (a Python node's record lacks most of them).
-Result<NodeInfo> ParseNodeRecord(std::string_view json_text);
+NodeInfo ToNodeInfo(const protocol::NodeRecord& record);
 
 }  // namespace llamanet::client

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "client/selection.h"
+#include "protocol/rules.h"
 
 namespace llamanet::client {
 namespace {
@@ -21,7 +21,7 @@ Status CheckParams(const SamplingParams& p) {
 
 json Body(const SamplingParams& p, const std::string& model, bool stream) {
   json body = {{"max_tokens", p.max_tokens}, {"temperature", p.temperature}, {"top_p", p.top_p}, {"stream", stream}};
-  if (!IsAnyModel(model)) body["model"] = model;
+  if (!protocol::IsAnyModel(model)) body["model"] = model;
   if (!p.stop.empty()) body["stop"] = p.stop;
   if (p.seed) body["seed"] = *p.seed;
   if (stream) body["stream_options"] = {{"include_usage", true}};
@@ -134,10 +134,18 @@ Status StatusFromHttp(int http_status, std::string_view body) {
   }
   if (message.empty()) message = std::string(body.substr(0, 200));
   message = "HTTP " + std::to_string(http_status) + ": " + message;
-  if (http_status == 404) return Status::NotFound(message);
-  if (http_status == 413) return Status::TooLarge(message);
-  if (RetryableHttpStatus(http_status)) return Status::Unavailable(message);
-  return Status::InvalidArgument(message);
+  switch (protocol::CodeOfHttpStatus(http_status)) {
+    case Status::Code::kNotFound:
+      return Status::NotFound(message);
+    case Status::Code::kTooLarge:
+      return Status::TooLarge(message);
+    case Status::Code::kUnavailable:
+      return Status::Unavailable(message);
+    case Status::Code::kInvalidArgument:
+      return Status::InvalidArgument(message);
+    default:
+      return Status::Malformed(message);
+  }
 }
 
 }  // namespace llamanet::client

@@ -53,12 +53,10 @@ class StreamAssembler {
   Completion completion_;
 };
 
-// A non-200 answer as a Status: 400/401/403/422 InvalidArgument, 404 NotFound, 413 TooLarge,
-// 429 and 5xx Unavailable, others InvalidArgument. The message is the node's own (OpenAI
-// `error.message` or native `detail`) after "HTTP <status>: ".
+// A non-200 answer as a Status with the code protocol::CodeOfHttpStatus gives it (404
+// NotFound, 413 TooLarge, 429 and 5xx Unavailable, other 4xx InvalidArgument), except that
+// any other status is Malformed: a LlamaNet node answers 200. The message is the node's own
+// (OpenAI `error.message` or native `detail`) after "HTTP <status>: ".
 Status StatusFromHttp(int http_status, std::string_view body);
-
-// 429 and 5xx: another node may well succeed.
-inline bool RetryableHttpStatus(int http_status) { return http_status == 429 || http_status >= 500; }
 
 }  // namespace llamanet::client

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cassert>
 
+#include "protocol/rules.h"
+
 namespace llamanet::client {
 
-bool IsAnyModel(const std::string& model) { return model.empty() || model == "llamanet"; }
-
 Candidates FilterNodes(const std::vector<NodeInfo>& nodes, const SelectionCriteria& criteria) {
-  const bool any = IsAnyModel(criteria.model);
+  const bool any = protocol::IsAnyModel(criteria.model);
   Candidates out;
   std::vector<NodeInfo> of_model;
   for (const NodeInfo& n : nodes) {

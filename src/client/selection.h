@@ -13,11 +13,8 @@
 
 namespace llamanet::client {
 
-// Empty or "llamanet" means any model (the nodes' rule as well).
-bool IsAnyModel(const std::string& model);
-
 struct SelectionCriteria {
-  std::string model;  // empty or "llamanet": any
+  std::string model;  // empty or "llamanet": any (protocol::IsAnyModel)
   double min_tps = 0;
   double max_load = 1;
 };

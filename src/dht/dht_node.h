@@ -73,7 +73,7 @@ class DhtNode {
   std::future<Result<size_t>> Publish(std::string key, Record record);
 
   // Iterative find_value: every live record of `key` that the reachable nodes hold, merged
-  // (one per node_id, freshest wins), with lookup statistics; what was found by the deadline
+  // (one per node_id and signing key, freshest wins: see get_value.h), with lookup statistics; what was found by the deadline
   // when it passes. An empty list when the key has no live record; Unavailable when the node
   // knows no other node and holds nothing itself. `done` as for PublishAsync.
   [[nodiscard]] LookupHandle GetAsync(std::string key, std::function<void(Result<GetResult>)> done);

@@ -44,9 +44,10 @@ std::vector<Record> GetValue::Accepted(const std::vector<Record>& records, size_
 
 void GetValue::Merge(const std::vector<Record>& records) {
   for (const Record& r : records) {
-    auto it = merged_.find(r.node_id);
+    auto key = r.node_id + '\n' + r.pubkey;
+    auto it = merged_.find(key);
     if (it == merged_.end()) {
-      if (merged_.size() < limits_.max_records_per_lookup) merged_.emplace(r.node_id, r);
+      if (merged_.size() < limits_.max_records_per_lookup) merged_.emplace(std::move(key), r);
     } else if (r.last_seen > it->second.last_seen) {
       it->second = r;
     }
@@ -150,7 +151,6 @@ void GetValue::OnFinish() {
   std::sort(result.records.begin(), result.records.end(), [](const Record& a, const Record& b) {
     return a.last_seen != b.last_seen ? a.last_seen > b.last_seen : a.node_id < b.node_id;
   });
-  if (single_record_ && result.records.size() > 1) result.records.resize(1);
   if (done_callback_) done_callback_(std::move(result));
 }
 

@@ -1,9 +1,12 @@
 // GetValue: the iterative find_value lookup for one key. Unlike plain Kademlia it does not stop
 // at the first value: a key published by many nodes is spread over the k closest nodes, each
 // holding its own subset, so the lookup merges the record sets of every node it reaches (one
-// entry per node_id, newest last_seen wins), pages through truncated replies with `offset`,
-// and ends by the k-closest rule (traversal.h). A `node:*` key holds one record, so that
-// lookup stops early once `alpha` nodes returned it.
+// entry per identity, i.e. per node_id and signing key, newest last_seen wins), pages through
+// truncated replies with `offset`, and ends by the k-closest rule (traversal.h). Records of one
+// node_id signed by different keys, or signed and unsigned, are all kept: which of them speaks
+// for the id is the reader's rule (protocol/identity.h), and a newer forgery must not hide the
+// owner's record from it. A `node:*` key holds one record per storing node, so that lookup
+// stops early once `alpha` nodes returned it.
 //
 // Bounded (LookupLimits, lookup.h): a reply must carry the offset that was asked (0 for the
 // first reply) and no more records than its `total` allows, or its responder is dropped and
@@ -69,7 +72,7 @@ class GetValue final : public Traversal {
   const LookupLimits limits_;
   Accept accept_;
   Done done_callback_;
-  std::unordered_map<std::string, Record> merged_;  // by node_id
+  std::unordered_map<std::string, Record> merged_;  // by node_id + '\n' + pubkey
   std::unordered_map<NodeId, Paging, NodeIdHash> paging_;
   size_t value_replies_ = 0;
 };

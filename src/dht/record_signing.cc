@@ -115,23 +115,29 @@ Result<Record> SignRecord(const Record& record, const IdentityKey& key) {
   return RecordFromJson(object);
 }
 
-Status VerifyRecordSignature(const Record& record) {
-  if (!record.is_signed()) return Status::InvalidArgument("unsigned record");
-  nlohmann::json object = RecordToJson(record);
-  auto sig_hex = object.find("sig");
-  if (sig_hex == object.end() || !sig_hex->is_string()) return Status::InvalidArgument("unsigned record");
-  auto sig = FromHex(sig_hex->get<std::string>());
-  auto pub = FromHex(record.pubkey);
-  object.erase("sig");
-  const std::string message = CanonicalJson(object);
+Status VerifySignature(std::string_view pubkey_hex, std::string_view message, std::string_view sig_hex) {
+  auto sig = FromHex(sig_hex);
+  auto pub = FromHex(pubkey_hex);
   std::unique_ptr<EVP_PKEY, PkeyFree> pkey(
-      pub ? EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, Bytes(*pub), pub->size()) : nullptr);
+      pub && pub->size() == 32 ? EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, Bytes(*pub), pub->size())
+                               : nullptr);
   MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!sig || !pkey || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
+  if (!sig || sig->size() != 64 || !pkey || !ctx ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
       EVP_DigestVerify(ctx.get(), Bytes(*sig), sig->size(), Bytes(message), message.size()) != 1) {
     return Status::InvalidArgument("bad signature");
   }
   return Status::Ok();
+}
+
+Status VerifyRecordSignature(const Record& record) {
+  if (!record.is_signed()) return Status::InvalidArgument("unsigned record");
+  nlohmann::json object = RecordToJson(record);
+  auto sig = object.find("sig");
+  if (sig == object.end() || !sig->is_string()) return Status::InvalidArgument("unsigned record");
+  const std::string sig_hex = sig->get<std::string>();
+  object.erase("sig");
+  return VerifySignature(record.pubkey, CanonicalJson(object), sig_hex);
 }
 
 Status CheckIdentityBinding(const Record& record) {

@@ -38,6 +38,11 @@ class IdentityKey {
 // replaced. Internal on an OpenSSL failure.
 Result<Record> SignRecord(const Record& record, const IdentityKey& key);
 
+// OK when `sig_hex` (128 hex digits) is the Ed25519 signature of `message` by the key
+// `pubkey_hex` (64 hex digits, the raw public key); InvalidArgument("bad signature") otherwise,
+// malformed hex included. The one check behind every signature LlamaNet verifies.
+Status VerifySignature(std::string_view pubkey_hex, std::string_view message, std::string_view sig_hex);
+
 // OK when `record` is signed and the signature verifies; InvalidArgument("unsigned record")
 // when it has no signature, InvalidArgument("bad signature") when it does not verify.
 Status VerifyRecordSignature(const Record& record);

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "engine/chat_template.h"
 #include "engine/model_loader.h"
+#include "engine/prompt_tokenizer.h"
 #include "engine/sampler_chain.h"
 #include "engine/scheduler.h"
 
@@ -22,7 +23,8 @@ class LlamaEngine final : public Engine {
         vocab_(llama_model_get_vocab(model_.get())),
         info_(std::move(info)),
         options_(options),
-        chat_template_(model_.get()) {
+        chat_template_(model_.get()),
+        tokenizer_(vocab_) {
     info_.has_chat_template = chat_template_.from_model();
     std::vector<llama_token> eog;
     for (llama_token t = 0; t < llama_vocab_n_tokens(vocab_); ++t) {
@@ -42,19 +44,16 @@ class LlamaEngine final : public Engine {
     auto submitted = SteadyClock::now();
     if (request.max_tokens < 1) return Status::InvalidArgument("max_tokens must be at least 1");
     if (Status s = ValidateSampling(request.sampling, info_.n_vocab); !s.ok()) return s;
-    std::string text;
+    Result<std::vector<llama_token>> tokens = Status::InvalidArgument("the prompt is empty");
     if (!request.messages.empty()) {
-      Result<std::string> rendered = chat_template_.Apply(request.messages);
+      Result<RenderedChat> rendered = chat_template_.Apply(request.messages);
       if (!rendered.ok()) return rendered.status();
-      text = std::move(rendered).value();
+      if (Status s = CheckPromptBytes(rendered->text.size()); !s.ok()) return s;
+      tokens = tokenizer_.Chat(*rendered);
     } else {
-      text = request.prompt;
+      if (Status s = CheckPromptBytes(request.prompt.size()); !s.ok()) return s;
+      tokens = tokenizer_.Raw(request.prompt);
     }
-    if (text.size() > static_cast<size_t>(options_.max_prompt_bytes)) {
-      return Status::TooLarge("the prompt is " + std::to_string(text.size()) + " bytes; the limit is " +
-                              std::to_string(options_.max_prompt_bytes));
-    }
-    Result<std::vector<llama_token>> tokens = Tokenize(text);
     if (!tokens.ok()) return tokens.status();
     if (tokens->empty()) return Status::InvalidArgument("the prompt is empty");
     if (static_cast<int32_t>(tokens->size()) >= info_.n_ctx) {
@@ -80,20 +79,10 @@ class LlamaEngine final : public Engine {
   void Shutdown() override { scheduler_->Stop(); }
 
  private:
-  // The vocabulary is immutable after load, so tokenizing on the caller's thread is safe and
-  // keeps the scheduler thread for decoding.
-  Result<std::vector<llama_token>> Tokenize(const std::string& text) const {
-    std::vector<llama_token> tokens(text.size() + 8);
-    int32_t n = llama_tokenize(vocab_, text.data(), static_cast<int32_t>(text.size()), tokens.data(),
-                               static_cast<int32_t>(tokens.size()), true, true);
-    if (n < 0) {
-      tokens.resize(-n);
-      n = llama_tokenize(vocab_, text.data(), static_cast<int32_t>(text.size()), tokens.data(),
-                         static_cast<int32_t>(tokens.size()), true, true);
-    }
-    if (n < 0) return Status::InvalidArgument("the prompt could not be tokenized");
-    tokens.resize(n);
-    return tokens;
+  Status CheckPromptBytes(size_t bytes) const {
+    if (bytes <= static_cast<size_t>(options_.max_prompt_bytes)) return Status::Ok();
+    return Status::TooLarge("the prompt is " + std::to_string(bytes) + " bytes; the limit is " +
+                            std::to_string(options_.max_prompt_bytes));
   }
 
   LlamaModelPtr model_;
@@ -102,6 +91,9 @@ class LlamaEngine final : public Engine {
   ModelInfo info_;
   const LlamaEngineOptions options_;
   ChatTemplate chat_template_;
+  // The vocabulary is immutable after load, so tokenizing on the caller's thread is safe and
+  // keeps the scheduler thread for decoding.
+  PromptTokenizer tokenizer_;
   std::unique_ptr<Scheduler> scheduler_;
 };
 

@@ -99,6 +99,22 @@ const std::vector<OptionSpec>& Specs() {
        [](NodeConfig& c, const std::string& v, int64_t) { c.swarm_secret = v; }},
       {"--require-signed", "LLAMANET_REQUIRE_SIGNED", Kind::kBool, "refuse unsigned node records (Python nodes sign none)", 0, 0,
        [](NodeConfig& c, const std::string&, int64_t n) { c.require_signed = n != 0; }},
+      {"--allow-private-peers", "LLAMANET_ALLOW_PRIVATE_PEERS", Kind::kBool, "forward to peers at loopback, link-local, multicast or metadata addresses too", 0, 0,
+       [](NodeConfig& c, const std::string&, int64_t n) { c.allow_private_peers = n != 0; }},
+      {"--max-body-bytes", "LLAMANET_MAX_BODY_BYTES", Kind::kInt, "largest request body, chunked or not (default 4194304); 413 beyond", 1024, int64_t{1} << 30,
+       [](NodeConfig& c, const std::string&, int64_t n) { c.http_limits.max_body_bytes = static_cast<size_t>(n); }},
+      {"--max-header-bytes", "LLAMANET_MAX_HEADER_BYTES", Kind::kInt, "largest request line + headers (default 16384, at most 65536); 431 beyond", 256, 65536,
+       [](NodeConfig& c, const std::string&, int64_t n) { c.http_limits.max_header_bytes = static_cast<size_t>(n); }},
+      {"--max-headers", "LLAMANET_MAX_HEADERS", Kind::kInt, "most header lines in a request (default 64); 431 beyond", 1, 4096,
+       [](NodeConfig& c, const std::string&, int64_t n) { c.http_limits.max_headers = static_cast<size_t>(n); }},
+      {"--header-timeout", "LLAMANET_HEADER_TIMEOUT", Kind::kInt, "seconds to receive a request's line and headers (default 10); 408 after", 1, 3600,
+       [](NodeConfig& c, const std::string&, int64_t n) { c.http_limits.header_timeout = std::chrono::seconds(n); }},
+      {"--max-connections", "LLAMANET_MAX_CONNECTIONS", Kind::kInt, "HTTP connections open at once (default 1024); 503 beyond", 8, 65536,
+       [](NodeConfig& c, const std::string&, int64_t n) { c.http_limits.max_connections = static_cast<size_t>(n); }},
+      {"--max-connections-per-ip", "LLAMANET_MAX_CONNECTIONS_PER_IP", Kind::kInt, "HTTP connections open at once from one address (default 128, or 2 x (parallel + max-queue) when more); 429 beyond", 1, 65536,
+       [](NodeConfig& c, const std::string&, int64_t n) { c.max_connections_per_ip = static_cast<int32_t>(n); }},
+      {"--metrics-open", "LLAMANET_METRICS_OPEN", Kind::kBool, "serve /metrics without the API key", 0, 0,
+       [](NodeConfig& c, const std::string&, int64_t n) { c.metrics_open = n != 0; }},
       {"--verbose", "LLAMANET_VERBOSE", Kind::kBool, "log more (debug lines, llama.cpp's own log)", 0, 0,
        [](NodeConfig& c, const std::string&, int64_t n) { c.verbose = n != 0; }},
   };
@@ -162,12 +178,12 @@ std::string HelpText() {
     std::string flag = s.flag;
     if (s.kind != Kind::kBool) flag += " VALUE";
     out << "  " << flag;
-    if (flag.size() < 26) out << std::string(26 - flag.size(), ' ');
+    out << std::string(flag.size() < 30 ? 30 - flag.size() : 2, ' ');
     out << s.help;
     if (s.env) out << " [" << s.env << "]";
     out << "\n";
   }
-  out << "  --help                    this text\n  --version                 the version\n";
+  out << "  --help                        this text\n  --version                     the version\n";
   return out.str();
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "http/connection_gate.h"
 
 namespace llamanet::node {
 
@@ -31,6 +32,12 @@ struct NodeConfig {
   std::string key_file;         // Ed25519 identity; empty: a per-DHT-port file under the state dir
   std::string swarm_secret;     // non-empty: a private swarm (every datagram carries a MAC)
   bool require_signed = false;  // refuse unsigned (Python) node records
+  bool allow_private_peers = false;  // forward to loopback, link-local... peers (address_policy.h)
+  http::HttpLimits http_limits;  // what one client may send and hold
+  // 0: 128, or 2 x (parallel + max_queue) when that is more, so that one client (or one NAT
+  // gateway) can fill every slot and the queue with streams.
+  int32_t max_connections_per_ip = 0;
+  bool metrics_open = false;     // /metrics without the API key
   bool verbose = false;
 };
 

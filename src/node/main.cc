@@ -3,6 +3,7 @@
 // 1 for any other failure.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <thread>
@@ -37,6 +38,13 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Every open connection holds a descriptor: take the most the system allows, so that the
+  // connection caps (--max-connections), not the default soft limit of 1024, decide.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   Result<node::ParsedCommandLine> parsed =
       node::ParseConfig(std::vector<std::string>(argv + 1, argv + argc), node::ProcessEnv);

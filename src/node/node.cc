@@ -1,29 +1,47 @@
 #include "node/node.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "core/log.h"
 #include "engine/llama_engine.h"
-#include "node/native_api.h"
-#include "node/openai_api.h"
-#include "node/swarm_api.h"
+#include "api/native_api.h"
+#include "api/openai_api.h"
+#include "api/identity_route.h"
+#include "api/swarm_routes.h"
+#include "http/http_errors.h"
 #include "webui/webui_routes.h"
 
 namespace llamanet::node {
 namespace {
 
-constexpr int32_t kWorkerHeadroom = 16;  // status, health, UI and other short requests
 constexpr auto kWithdrawTimeout = std::chrono::milliseconds(1500);
 
-HttpServerOptions ServerOptions(const NodeConfig& config, const std::string& node_id) {
-  HttpServerOptions o;
+http::HttpServerOptions ServerOptions(const NodeConfig& config, const std::string& node_id) {
+  http::HttpServerOptions o;
   o.host = config.host;
   o.port = config.port;
-  // Every stream, running or queued, holds a worker for its whole life; so does every request
-  // this node forwards.
-  o.workers = 2 * (config.parallel + config.max_queue) + kWorkerHeadroom;
+  o.limits = config.http_limits;
+  o.limits.max_connections_per_ip =
+      config.max_connections_per_ip > 0
+          ? static_cast<size_t>(config.max_connections_per_ip)
+          : std::max<size_t>(o.limits.max_connections_per_ip, 2 * static_cast<size_t>(config.parallel + config.max_queue));
   o.api_key = config.api_key;
   o.node_id = node_id;
+  return o;
+}
+
+swarm::SwarmOptions SwarmOptionsOf(const NodeConfig& c) {
+  swarm::SwarmOptions o;
+  o.host = c.host;
+  o.dht_port = c.dht_port;
+  o.public_host = c.public_host;
+  o.bootstrap_nodes = c.bootstrap_nodes;
+  o.heartbeat_interval = c.heartbeat_interval;
+  o.swarm_secret = c.swarm_secret;
+  o.require_signed = c.require_signed;
+  o.allow_private_peers = c.allow_private_peers;
+  o.model_path = c.model_path;
   return o;
 }
 
@@ -36,14 +54,18 @@ Result<std::unique_ptr<Node>> Node::CreateWithEngine(const NodeConfig& config, s
 }
 
 Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_ptr<engine::Engine> engine) {
-  Result<dht::IdentityKey> key = Swarm::LoadKey(config);
+  Result<dht::IdentityKey> key = swarm::Swarm::LoadKey(config.key_file, config.dht_port);
   if (!key.ok()) return key.status();
   std::unique_ptr<Node> node(new Node());
-  node->context_.config = config;
-  node->context_.node_id = config.node_id.empty() ? Swarm::NodeIdFromKey(*key) : config.node_id;
-  node->http_ = std::make_unique<HttpServer>(ServerOptions(config, node->context_.node_id));
+  node->config_ = config;
+  node->context_.node_id = config.node_id.empty() ? swarm::Swarm::NodeIdFromKey(*key) : config.node_id;
+  node->context_.model_path = config.model_path;
+  node->context_.dht_port = config.dht_port;
+  node->context_.heartbeat_interval = config.heartbeat_interval;
+  node->http_ = std::make_unique<http::HttpServer>(ServerOptions(config, node->context_.node_id));
   if (Status s = node->http_->Bind(); !s.ok()) return s;
-  Result<std::unique_ptr<Swarm>> swarm = Swarm::Create(config, node->context_.node_id, std::move(key).value());
+  Result<std::unique_ptr<swarm::Swarm>> swarm =
+      swarm::Swarm::Create(SwarmOptionsOf(config), node->context_.node_id, std::move(key).value());
   if (!swarm.ok()) return swarm.status();
   node->swarm_ = std::move(swarm).value();
   node->context_.swarm = node->swarm_.get();
@@ -62,22 +84,45 @@ Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_
   }
   node->engine_ = std::move(engine);
   node->context_.engine = node->engine_.get();
-  node->metrics_ = std::make_unique<NodeMetrics>(*node->engine_);
+  node->metrics_ = std::make_unique<api::NodeMetrics>(*node->engine_);
   node->context_.metrics = node->metrics_.get();
 
-  HttpServer& http = *node->http_;
-  RegisterNativeApi(http, node->context_);
-  RegisterOpenAiApi(http, node->context_);
-  RegisterSwarmApi(http, node->swarm_->view(), node->swarm_->dht());
-  webui::RegisterWebUi(http);
-  NodeMetrics* metrics = node->metrics_.get();
-  http.Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics->Render(), kPrometheusContentType);
-  });
+  http::HttpServer& http = *node->http_;
+  api::RegisterNativeApi(http, node->context_);
+  api::RegisterOpenAiApi(http, node->context_);
+  api::RegisterSwarmApi(http, node->swarm_->view(), node->swarm_->dht());
+  swarm::Swarm* member = node->swarm_.get();
+  api::RegisterIdentityApi(http, [member](const std::string& nonce) { return member->ProveIdentity(nonce); });
+  if (!config.swarm_secret.empty()) {
+    http.SetAlternateCredential([member](const httplib::Request& req) { return member->AcceptForwarded(req); });
+  }
+  webui::RegisterWebUi(http, http::Access::kOpen);
+  api::NodeMetrics* metrics = node->metrics_.get();
+  http.Get(
+      "/metrics",
+      [metrics](const httplib::Request&, httplib::Response& res) {
+        res.set_content(metrics->Render(), api::kPrometheusContentType);
+      },
+      config.metrics_open ? http::Access::kOpen : http::Access::kKey);
   http.SetRequestObserver([metrics](const std::string& route, const httplib::Request&, const httplib::Response& res) {
     metrics->ObserveRequest(route, res.status);
   });
-  if (Status s = node->swarm_->Start(node->context_, node->http_->port()); !s.ok()) return s;
+  api::ApiContext* ctx = &node->context_;
+  auto local = [ctx] {
+    engine::ModelInfo m = ctx->engine->Model();
+    engine::EngineMetrics e = ctx->engine->Metrics();
+    swarm::LocalNodeState s;
+    s.model = m.name;
+    s.n_ctx = m.n_ctx;
+    s.uptime = ctx->UptimeSeconds();
+    s.slots = e.slots_total;
+    s.busy = e.slots_busy;
+    s.queue = e.queue_length;
+    s.tps = e.request_tokens_per_second;
+    s.accepting = ctx->running;
+    return s;
+  };
+  if (Status s = node->swarm_->Start(local, node->http_->port()); !s.ok()) return s;
   return node;
 }
 
@@ -86,7 +131,7 @@ Node::~Node() {
 }
 
 void Node::Run() {
-  LN_INFO << "listening on http://" << context_.config.host << ":" << http_->port() << " (model "
+  LN_INFO << "listening on http://" << config_.host << ":" << http_->port() << " (model "
           << engine_->Model().name << ")";
   http_->Run();
 }

@@ -6,11 +6,11 @@
 
 #include "core/status.h"
 #include "engine/engine.h"
+#include "api/api_context.h"
+#include "api/metrics.h"
+#include "http/http_server.h"
 #include "node/config.h"
-#include "node/http_server.h"
-#include "node/metrics.h"
-#include "node/node_context.h"
-#include "node/swarm.h"
+#include "swarm/swarm.h"
 
 namespace llamanet::node {
 
@@ -37,11 +37,12 @@ class Node {
   Node() = default;
   static Result<std::unique_ptr<Node>> Build(const NodeConfig& config, std::shared_ptr<engine::Engine> engine);
 
-  NodeContext context_;
+  NodeConfig config_;
+  api::ApiContext context_;
   std::shared_ptr<engine::Engine> engine_;
-  std::unique_ptr<NodeMetrics> metrics_;
-  std::unique_ptr<HttpServer> http_;
-  std::unique_ptr<Swarm> swarm_;
+  std::unique_ptr<api::NodeMetrics> metrics_;
+  std::unique_ptr<http::HttpServer> http_;
+  std::unique_ptr<swarm::Swarm> swarm_;
 };
 
 

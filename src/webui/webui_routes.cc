@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/json_body.h"
 #include "webui/assets.h"
 
 namespace llamanet::webui {
@@ -16,13 +17,14 @@ void SetNotFound(const httplib::Request& req, httplib::Response& res) {
   nlohmann::json body = {{"detail", "no web UI file at " + req.path}};
   res.status = 404;
   // The path is the client's: replace bytes that are not UTF-8 rather than throw.
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+  res.set_content(http::DumpJson(body), "application/json");
 }
 
 }  // namespace
 
 void ServeWebUi(const httplib::Request& req, httplib::Response& res) {
-  res.set_header("X-Content-Type-Options", "nosniff");
+  // The node's server adds it to every response already; a bare httplib server does not.
+  if (!res.has_header("X-Content-Type-Options")) res.set_header("X-Content-Type-Options", "nosniff");
   const Asset* asset = FindAsset(req.path);
   if (asset == nullptr) return SetNotFound(req, res);
   res.set_header("Content-Security-Policy", kContentSecurityPolicy);

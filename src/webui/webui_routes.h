@@ -17,11 +17,12 @@ inline constexpr const char* kWebUiRoutes[] = {"/", "/static/(.*)"};
 void ServeWebUi(const httplib::Request& req, httplib::Response& res);
 
 // Registers ServeWebUi for kWebUiRoutes on `router`: an httplib::Server, or any type with the
-// same Get(pattern, handler), such as the node's HttpServer (so that its request observer and
-// X-LlamaNet-Node header cover the UI too). Call before the server starts.
-template <typename Router>
-void RegisterWebUi(Router& router) {
-  for (const char* pattern : kWebUiRoutes) router.Get(pattern, ServeWebUi);
+// same Get(pattern, handler, extra...), such as the node's HttpServer (so that its request
+// observer and X-LlamaNet-Node header cover the UI too; `extra` is then its Access). Call
+// before the server starts.
+template <typename Router, typename... Extra>
+void RegisterWebUi(Router& router, Extra... extra) {
+  for (const char* pattern : kWebUiRoutes) router.Get(pattern, ServeWebUi, extra...);
 }
 
 }  // namespace llamanet::webui

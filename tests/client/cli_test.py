@@ -8,11 +8,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "swarm"))
-from swarm_harness import Harness, free_port, wait_until  # noqa: E402
+from swarm_harness import Harness, free_port, http, wait_until  # noqa: E402
 
 CLI, NODE_BIN, MODEL = sys.argv[1:4]
 
@@ -117,14 +117,59 @@ class SwarmCliTest(unittest.TestCase):
         env = dict(os.environ, **self.env)
         p = subprocess.Popen([CLI, "nodes", "--watch", "--json", "--interval", "0.2"], stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, text=True, env=env)
+        lines = []
+        reader = threading.Thread(target=lambda: [lines.append(json.loads(line)) for line in p.stdout], daemon=True)
+        reader.start()
         try:
-            time.sleep(1.5)
+            redrawn = wait_until(lambda: len(lines) >= 3 and {n["node_id"] for n in lines[-1]} == {"n1", "n2"}, 10)
         finally:
             p.send_signal(signal.SIGTERM)
-            out, _ = p.communicate(timeout=10)
-        lines = [json.loads(line) for line in out.splitlines()]
-        self.assertGreaterEqual(len(lines), 3)
-        self.assertEqual({n["node_id"] for n in lines[-1]}, {"n1", "n2"})
+            p.wait(timeout=10)
+            reader.join(timeout=10)
+            p.stdout.close()
+        self.assertTrue(redrawn, "3 redraws listing n1 and n2 did not come within 10 s: %s" % lines)
+
+
+class ApiKeyCliTest(unittest.TestCase):
+    """The API key goes only to the nodes named with --trusted-nodes, or to a private swarm's."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.h = Harness(NODE_BIN, None, MODEL)
+        cls.public = cls.h.node("keyed", MODEL, extra=["--api-key", "k"]).start()
+        cls.private = cls.h.node("private", MODEL, extra=["--api-key", "k", "--swarm-secret", "s"]).start()
+        for n in (cls.public, cls.private):
+            listed = lambda n=n: http("GET", n.url + "/nodes", headers={"Authorization": "Bearer k"}, timeout=5)[2]
+            ok = wait_until(lambda: n.name in {r["node_id"] for r in (listed() or {}).get("nodes", [])}, 20)
+            assert ok, "%s never listed itself" % n.name
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.h.close()
+
+    def generate(self, node, *flags, **env):
+        env = dict({"BOOTSTRAP_NODES": node.dht_address, "LLAMANET_API_KEY": "k"}, **env)
+        return run("generate", "--max-tokens", "2", *flags, "hi", env=env)
+
+    def test_a_public_swarms_node_gets_no_key_and_the_error_says_why(self):
+        code, out, err = self.generate(self.public)
+        self.assertEqual(code, 4, err)
+        self.assertEqual(out, "")
+        self.assertIn("HTTP 401", err)
+        self.assertIn("withheld", err)
+        self.assertIn("--trusted-nodes", err)
+
+    def test_a_trusted_node_gets_the_key(self):
+        code, _, err = self.generate(self.public, "--trusted-nodes", "127.0.0.1:%d" % self.public.port)
+        self.assertEqual(code, 0, err)
+        code, _, err = self.generate(self.public, LLAMANET_TRUSTED_NODES="localhost:%d" % self.public.port)
+        self.assertEqual(code, 0, err)
+
+    def test_a_private_swarms_nodes_get_the_key(self):
+        code, _, err = self.generate(self.private, "--swarm-secret", "s")
+        self.assertEqual(code, 0, err)
+        code, _, err = self.generate(self.private, LLAMANET_SWARM_SECRET="s")
+        self.assertEqual(code, 0, err)
 
 
 if __name__ == "__main__":

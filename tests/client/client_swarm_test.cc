@@ -8,6 +8,7 @@
 
 #include "llamanet/client.h"
 #include "node_process.h"
+#include "support/wait_until.h"
 
 namespace llamanet {
 namespace {
@@ -41,15 +42,15 @@ class ClientSwarmTest : public ::testing::Test {
 
   // Waits until the client's view lists every node (records appear within a heartbeat or two).
   void WaitForAll(Client& client) {
-    const auto deadline = Clock::now() + 20s;
     size_t seen = 0;
-    while (Clock::now() < deadline) {
-      auto nodes = client.Nodes(/*refresh=*/true).get();
-      seen = nodes.ok() ? nodes->size() : 0;
-      if (seen == nodes_.size()) return;
-      std::this_thread::sleep_for(100ms);
-    }
-    FAIL() << "the client saw " << seen << " of " << nodes_.size() << " nodes";
+    const bool all = testing::WaitUntil(
+        [&] {
+          auto nodes = client.Nodes(/*refresh=*/true).get();
+          seen = nodes.ok() ? nodes->size() : 0;
+          return seen == nodes_.size();
+        },
+        20s, 100ms);
+    ASSERT_TRUE(all) << "the client saw " << seen << " of " << nodes_.size() << " nodes within 20 s";
   }
 
   TempDir dir_;
@@ -59,7 +60,7 @@ class ClientSwarmTest : public ::testing::Test {
 TEST_F(ClientSwarmTest, FindsTheNodesStreamsAndReadsStatus) {
   auto client = Client::Create(Options());
   ASSERT_TRUE(client.ok()) << client.status().ToString();
-  WaitForAll(**client);
+  ASSERT_NO_FATAL_FAILURE(WaitForAll(**client));
   const std::set<std::string> ids = {"n1", "n2", "n3"};
 
   std::string streamed;
@@ -103,16 +104,17 @@ TEST_F(ClientSwarmTest, CloseEndsRequestsInFlightAndQueued) {
   o.worker_threads = 2;
   auto client = Client::Create(o);
   ASSERT_TRUE(client.ok());
-  WaitForAll(**client);
+  ASSERT_NO_FATAL_FAILURE(WaitForAll(**client));
   std::atomic<int> pieces{0};
   std::vector<std::future<Result<Completion>>> answers;
   for (int i = 0; i < 12; ++i) {  // 2 run, 10 wait in the queue
     answers.push_back((*client)->GenerateStream({"Story " + std::to_string(i), {.max_tokens = 400}},
                                                 [&](std::string_view) { ++pieces; }));
   }
-  while (pieces == 0) std::this_thread::sleep_for(1ms);
+  const bool streaming = testing::WaitUntil([&] { return pieces > 0; }, 20s);
   const auto start = Clock::now();
   (*client)->Close();
+  ASSERT_TRUE(streaming) << "no stream sent a piece within 20 s";
   EXPECT_LT(Clock::now() - start, 3s);
   int cancelled = 0;
   for (auto& a : answers) {
@@ -132,7 +134,7 @@ TEST_F(ClientSwarmTest, HundredRequestsSurviveAKill9) {
   auto made = Client::Create(o);
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   Client& client = **made;
-  WaitForAll(client);
+  ASSERT_NO_FATAL_FAILURE(WaitForAll(client));
   const std::string victim = "n2";
 
   struct Pending {

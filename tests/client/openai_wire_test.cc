@@ -122,9 +122,10 @@ TEST(OpenAiWireTest, MapsHttpErrors) {
   EXPECT_EQ(StatusFromHttp(413, "").code(), Status::Code::kTooLarge);
   EXPECT_EQ(StatusFromHttp(429, "").code(), Status::Code::kUnavailable);
   EXPECT_EQ(StatusFromHttp(503, "busy").message(), "HTTP 503: busy");
-  EXPECT_TRUE(RetryableHttpStatus(500));
-  EXPECT_TRUE(RetryableHttpStatus(429));
-  EXPECT_FALSE(RetryableHttpStatus(404));
+  EXPECT_EQ(StatusFromHttp(500, "").code(), Status::Code::kUnavailable);
+  // Not an answer a node gives: the node's fault, so another node is tried.
+  EXPECT_EQ(StatusFromHttp(302, "").code(), Status::Code::kMalformed);
+  EXPECT_EQ(StatusFromHttp(600, "").code(), Status::Code::kMalformed);
 }
 
 }  // namespace

@@ -26,12 +26,6 @@ std::vector<std::string> Ids(const std::vector<NodeInfo>& nodes) {
 
 const LoadFn kReported = [](const NodeInfo& n) { return n.load; };
 
-TEST(SelectionTest, AnyModelMeansEmptyOrLlamanet) {
-  EXPECT_TRUE(IsAnyModel(""));
-  EXPECT_TRUE(IsAnyModel("llamanet"));
-  EXPECT_FALSE(IsAnyModel("tiny"));
-}
-
 TEST(SelectionTest, FiltersByModelLoadAndSpeed) {
   std::vector<NodeInfo> nodes = {Node("a", "m1", 0.2, 50), Node("b", "m2", 0.1, 50), Node("c", "m1", 0.9, 50),
                                  Node("d", "m1", 0.1, 5), Node("e", "m1", 0.5, 20)};

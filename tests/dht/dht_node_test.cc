@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "dht/record_signing.h"
 #include "dht/simulated_swarm.h"
 #include "test_peer.h"
 
@@ -350,6 +351,33 @@ TEST_F(DhtNodeTest, NodesJoinThroughABootstrapNodeAndFindEachOthersRecords) {
   ASSERT_TRUE(records.ok());
   ASSERT_EQ(records->size(), 1u);
   EXPECT_EQ((*records)[0].node_id, Id(b));
+}
+
+TEST_F(DhtNodeTest, LookupsKeepEveryIdentityOfANodeId) {
+  // Two storing nodes hold records of one node_id signed by different keys: the lookup returns
+  // both, so that the reader's identity rule (protocol/identity.h), not the newer date, decides.
+  size_t a = AddNode();
+  DhtOptions o;
+  o.bootstrap = {SimulatedSwarm::EndpointOf(a).ToString()};
+  size_t b = AddNode(o);
+  o.read_only = true;
+  size_t client = AddNode(o);
+  swarm_.network().RunFor(1000);
+  auto signed_json = [&](double age_s) {
+    json rec = RecordJson("bootstrap-node");
+    rec["last_seen"] = rec["last_seen"].get<double>() - age_s;
+    return json::parse(SignRecord(*ParseRecord(rec.dump()), *IdentityKey::Generate())->json);
+  };
+  ASSERT_EQ(Store(a, "model:m", signed_json(5))["data"], json({{"stored", true}}));
+  ASSERT_EQ(Store(b, "model:m", signed_json(0))["data"], json({{"stored", true}}));
+  auto got = swarm_.node(client).Get("model:m");
+  swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(client));
+  swarm_.network().RunFor(500);
+  auto records = got.get();
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_NE((*records)[0].pubkey, (*records)[1].pubkey);
+  EXPECT_GT((*records)[0].last_seen, (*records)[1].last_seen);  // freshest first
 }
 
 TEST_F(DhtNodeTest, SwarmSecretKeepsOutsidersOut) {

@@ -34,6 +34,22 @@ TEST(RecordSigningTest, SignsAndVerifiesOverCanonicalJson) {
   EXPECT_NE(again->pubkey, signed_record->pubkey);
 }
 
+TEST(RecordSigningTest, VerifySignatureChecksKeyMessageAndShape) {
+  auto key = IdentityKey::Generate();
+  ASSERT_TRUE(key.ok());
+  auto other = IdentityKey::Generate();
+  ASSERT_TRUE(other.ok());
+  auto sig = key->Sign("llamanet-identity:00:n1");
+  ASSERT_TRUE(sig.ok());
+  EXPECT_TRUE(VerifySignature(key->public_key_hex(), "llamanet-identity:00:n1", *sig).ok());
+  EXPECT_FALSE(VerifySignature(key->public_key_hex(), "llamanet-identity:00:n2", *sig).ok());
+  EXPECT_FALSE(VerifySignature(other->public_key_hex(), "llamanet-identity:00:n1", *sig).ok());
+  EXPECT_FALSE(VerifySignature(key->public_key_hex(), "llamanet-identity:00:n1", sig->substr(2)).ok());
+  EXPECT_FALSE(VerifySignature(key->public_key_hex().substr(2), "llamanet-identity:00:n1", *sig).ok());
+  EXPECT_FALSE(VerifySignature("zz" + key->public_key_hex().substr(2), "llamanet-identity:00:n1", *sig).ok());
+  EXPECT_FALSE(VerifySignature("", "", "").ok());
+}
+
 TEST(RecordSigningTest, IdentityKeyIsCreatedWith0600AndLoadedBack) {
   const std::string dir = ::testing::TempDir() + "/dht_identity_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);

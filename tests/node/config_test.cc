@@ -50,6 +50,14 @@ TEST(ConfigTest, BootstrapListParsesAndAcceptsALiteralEmptyString) {
   EXPECT_TRUE(empty->config.bootstrap_nodes.empty());
 }
 
+TEST(ConfigTest, AllowPrivatePeersIsOffUnlessAFlagOrItsVariableSaysSo) {
+  EXPECT_FALSE(Parse({"--model-path", "m"})->config.allow_private_peers);
+  EXPECT_TRUE(Parse({"--model-path", "m", "--allow-private-peers"})->config.allow_private_peers);
+  EXPECT_TRUE(Parse({"--model-path", "m"}, {{"LLAMANET_ALLOW_PRIVATE_PEERS", "1"}})->config.allow_private_peers);
+  EXPECT_FALSE(Parse({"--model-path", "m", "--allow-private-peers=false"}, {{"LLAMANET_ALLOW_PRIVATE_PEERS", "1"}})
+                   ->config.allow_private_peers);
+}
+
 TEST(ConfigTest, BadValuesAreOneLineErrorsNamingTheSource) {
   struct Case {
     std::vector<std::string> args;
@@ -86,7 +94,7 @@ TEST(ConfigTest, HelpListsEveryFlagWithItsVariable) {
   ASSERT_TRUE(p.ok());
   ASSERT_TRUE(p->print_and_exit.has_value());
   for (const char* s : {"--model-path", "[MODEL_PATH]", "--bootstrap-nodes", "[BOOTSTRAP_NODES]", "--public-host",
-                        "--api-key", "[LLAMANET_API_KEY]"}) {
+                        "--api-key", "[LLAMANET_API_KEY]", "--allow-private-peers", "[LLAMANET_ALLOW_PRIVATE_PEERS]"}) {
     EXPECT_NE(p->print_and_exit->find(s), std::string::npos) << s;
   }
 }

@@ -5,8 +5,8 @@
 set -u
 for tool in promtool curl; do
   if ! command -v "$tool" >/dev/null; then
-    echo "SKIP: $tool is not installed (apt-get install prometheus curl)"
-    exit 77
+    echo "FAIL (a tool this test needs is missing; scripts/install-deps.sh installs it): $tool is not installed (apt-get install prometheus curl)"
+    exit 1
   fi
 done
 BASE=$LLAMANET_BASE_URL

@@ -1,5 +1,5 @@
 // The Prometheus registry's text format, and the metrics a node exposes on GET /metrics.
-#include "node/metrics.h"
+#include "api/metrics.h"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +10,12 @@
 
 namespace llamanet::node {
 namespace {
+
+using api::CounterFamily;
+using api::FormatMetricValue;
+using api::Histogram;
+using api::kPrometheusContentType;
+using api::MetricsRegistry;
 
 TEST(MetricsRegistryTest, RendersTheTextFormatExactly) {
   MetricsRegistry r;

@@ -12,6 +12,7 @@ namespace llamanet::node {
 namespace {
 
 using nlohmann::json;
+using namespace std::chrono_literals;
 
 class NativeApiTest : public ::testing::Test {
  protected:
@@ -164,14 +165,15 @@ TEST(NativeApiQueueTest, FullQueueIs503WithRetryAfter) {
                            return !release.load();
                          });
   });
-  started.get_future().wait();
+  const bool holds = started.get_future().wait_for(30s) == std::future_status::ready;
   auto r = node.client().Post("/generate", R"({"prompt":"x","max_tokens":2})", "application/json");
   release = true;
+  ASSERT_TRUE(holds) << "the stream holding the slot sent nothing within 30 s";
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(r->get_header_value("Retry-After"), "1");
   EXPECT_TRUE(Body(r)["detail"].is_string());
-  holding.wait();
+  EXPECT_EQ(holding.wait_for(30s), std::future_status::ready) << "the released stream did not end within 30 s";
 }
 
 TEST(NativeApiQueueTest, ClientThatDisconnectsMidStreamFreesItsSlot) {
@@ -186,12 +188,36 @@ TEST(NativeApiQueueTest, ClientThatDisconnectsMidStreamFreesItsSlot) {
   }
   // The slot comes free within a few decode steps; the next request is served.
   int status = 0;
-  for (int i = 0; i < 100 && status != 200; ++i) {
-    auto r = node.client().Post("/generate", R"({"prompt":"next","max_tokens":2})", "application/json");
-    status = r ? r->status : 0;
-    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const bool served = testing::WaitUntil(
+      [&] {
+        auto r = node.client().Post("/generate", R"({"prompt":"next","max_tokens":2})", "application/json");
+        status = r ? r->status : 0;
+        return status == 200;
+      },
+      5s, 20ms);
+  EXPECT_TRUE(served) << "the slot of the stream that left was not free within 5 s: last status " << status;
+}
+
+TEST(NativeApiQueueTest, ClientThatLeavesANonStreamingRequestCancelsIt) {
+  TestNode node({}, /*slots=*/1, /*max_queue=*/0, /*n_ctx=*/4096);
+  auto status = [&] { return Body(node.client().Get("/status")); };
+  {
+    // Greedy "bye" runs all 4000 tokens on the tiny model (about 10 s here): only a
+    // cancellation frees the slot sooner. The client gives up after half a second.
+    httplib::Client quitter("127.0.0.1", node.port());
+    quitter.set_read_timeout(0, 500000);
+    auto r = quitter.Post("/generate", R"({"prompt":"bye","max_tokens":4000,"temperature":0})", "application/json");
+    EXPECT_FALSE(r);
   }
-  EXPECT_EQ(status, 200);
+  json s;
+  const bool freed = testing::WaitUntil(
+      [&] {
+        s = status();
+        return s["slots_busy"] == 0;
+      },
+      3s, 20ms);
+  EXPECT_TRUE(freed) << "the generation went on 3 s after its client left: " << s.dump();
+  EXPECT_LT(s["total_tokens"].get<int64_t>(), 4000);
 }
 
 TEST(NativeApiAuthTest, ApiKeyGuardsGenerationButNotHealth) {

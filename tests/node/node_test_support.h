@@ -10,6 +10,7 @@
 
 #include "engine/llama_engine.h"
 #include "node/node.h"
+#include "support/wait_until.h"
 
 namespace llamanet::node {
 
@@ -78,19 +79,24 @@ class TestNode {
     thread_ = std::thread([this] { node_->Run(); });
     client_ = std::make_unique<httplib::Client>("127.0.0.1", node_->port());
     client_->set_read_timeout(60, 0);
-    for (int i = 0; i < 200 && !client_->Get("/health"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!testing::WaitUntil([this] { return static_cast<bool>(client_->Get("/health")); }, std::chrono::seconds(10))) {
+      Stop();
+      throw std::runtime_error("the node did not answer /health within 10 s");
+    }
   }
-  ~TestNode() {
-    node_->Shutdown(std::chrono::milliseconds(0));
-    thread_.join();
-    std::error_code ec;
-    std::filesystem::remove_all(key_dir_, ec);
-  }
+  ~TestNode() { Stop(); }
   httplib::Client& client() { return *client_; }
   Node& node() { return *node_; }
   int32_t port() const { return node_->port(); }
 
  private:
+  void Stop() {
+    node_->Shutdown(std::chrono::milliseconds(0));
+    thread_.join();
+    std::error_code ec;
+    std::filesystem::remove_all(key_dir_, ec);
+  }
+
   std::string key_dir_;
   std::unique_ptr<Node> node_;
   std::thread thread_;

@@ -13,6 +13,7 @@ namespace llamanet::node {
 namespace {
 
 using nlohmann::json;
+using namespace std::chrono_literals;
 
 constexpr int32_t kSlots = 2;
 constexpr int32_t kQueue = 4;
@@ -436,7 +437,10 @@ std::future<int> HoldSlot(httplib::Client& holder, std::atomic<bool>& release) {
                            return !release.load();
                          });
   });
-  ready.wait();
+  if (ready.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    release = true;
+    ADD_FAILURE() << "the stream holding the slot sent nothing within 30 s";
+  }
   return holding;
 }
 
@@ -457,15 +461,17 @@ TEST(OpenAiQueueTest, FullQueueIs429WithRetryAfterAndRateLimitError) {
     EXPECT_EQ(e["code"], "rate_limit_exceeded");
   }
   release = true;
-  holding.wait();
+  EXPECT_EQ(holding.wait_for(30s), std::future_status::ready) << "the released stream did not end within 30 s";
   // Served again once the slot is free.
   int status = 0;
-  for (int i = 0; i < 100 && status != 200; ++i) {
-    auto r = node.client().Post("/v1/completions", R"({"prompt":"x","max_tokens":2})", "application/json");
-    status = r ? r->status : 0;
-    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_EQ(status, 200);
+  const bool served = testing::WaitUntil(
+      [&] {
+        auto r = node.client().Post("/v1/completions", R"({"prompt":"x","max_tokens":2})", "application/json");
+        status = r ? r->status : 0;
+        return status == 200;
+      },
+      5s, 20ms);
+  EXPECT_TRUE(served) << "not served 5 s after the slot was released: last status " << status;
 }
 
 int BusySlots(TestNode& node) {
@@ -489,11 +495,13 @@ TEST(OpenAiQueueTest, ClientThatDisconnectsMidStreamFreesEverySlotOfItsRequest) 
     }
     // The slots come free within a few decode steps, not after 4000 tokens.
     int busy = -1;
-    for (int i = 0; i < 200 && busy != 0; ++i) {
-      busy = BusySlots(node);
-      if (busy != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    EXPECT_EQ(busy, 0);
+    const bool freed = testing::WaitUntil(
+        [&] {
+          busy = BusySlots(node);
+          return busy == 0;
+        },
+        5s, 10ms);
+    EXPECT_TRUE(freed) << busy << " slots still busy 5 s after their client left";
     auto next = node.client().Post("/v1/completions", R"({"prompt":"next","max_tokens":2,"n":2})", "application/json");
     ASSERT_TRUE(next);
     EXPECT_EQ(next->status, 200) << next->body;
@@ -518,7 +526,7 @@ TEST(OpenAiFailureTest, FailureMidStreamIsAnErrorEventThenDone) {
                            return true;
                          });
   });
-  started.get_future().wait();
+  ASSERT_EQ(started.get_future().wait_for(30s), std::future_status::ready) << "the stream sent nothing within 30 s";
   node.node().Shutdown(std::chrono::milliseconds(0));  // cancels the generation mid-stream
   EXPECT_EQ(streaming.get(), 200);
   std::vector<std::string> data = SseData(body);

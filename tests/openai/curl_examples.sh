@@ -3,7 +3,7 @@
 #   LLAMANET_BASE_URL=http://localhost:8000 tests/openai/curl_examples.sh
 # CTest runs it through with_node.sh; each example's answer is checked.
 set -euo pipefail
-command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
+command -v curl >/dev/null || { echo "FAIL (a tool this test needs is missing; scripts/install-deps.sh installs it): curl is not installed"; exit 1; }
 BASE=${LLAMANET_BASE_URL:-http://localhost:8000}
 
 check() {  # check WHAT PATTERN TEXT: the example's answer must contain PATTERN

@@ -8,17 +8,17 @@ node_bin=$1
 model=$2
 
 if ! command -v node >/dev/null; then
-  echo "SKIP: node is not installed (apt-get install nodejs)"
-  exit 77
+  echo "FAIL (a tool this test needs is missing; scripts/install-deps.sh installs it): node is not installed (apt-get install nodejs)"
+  exit 1
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 20 ]; then
-  echo "SKIP: node $(node --version) is older than 20"
-  exit 77
+  echo "FAIL (a tool this test needs is missing; scripts/install-deps.sh installs it): node $(node --version) is older than 20"
+  exit 1
 fi
 if [ ! -f "$here/node_modules/openai/package.json" ]; then
-  echo "SKIP: the openai SDK is not installed (npm ci --prefix tests/openai)"
-  exit 77
+  echo "FAIL (a tool this test needs is missing; scripts/install-deps.sh installs it): the openai SDK is not installed (npm ci --prefix tests/openai)"
+  exit 1
 fi
 
 export LLAMANET_API_KEY=conformance-key

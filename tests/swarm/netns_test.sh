@@ -20,8 +20,8 @@ cleanup() {
 trap cleanup EXIT
 
 if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v curl >/dev/null || ! ip netns add "$tag-hub" 2>/dev/null; then
-  echo "SKIP: needs root, iproute2, curl and network namespaces"
-  exit 77
+  echo "FAIL (a tool this test needs is missing; scripts/install-deps.sh installs it): needs root, iproute2, curl and network namespaces"
+  exit 1
 fi
 ip -n "$tag-hub" link add br0 type bridge && ip -n "$tag-hub" link set br0 up || exit 1
 for i in 1 2 3; do

@@ -46,7 +46,7 @@ def _parse(raw):
 
 
 class Node:
-    def __init__(self, harness, name, model, bootstrap=(), heartbeat=1, extra=()):
+    def __init__(self, harness, name, model, bootstrap=(), heartbeat=1, extra=(), api_key=None):
         self.harness = harness
         self.name = name
         self.model = model
@@ -55,7 +55,8 @@ class Node:
         self.key_file = os.path.join(harness.dir, name + ".key")
         self.bootstrap = list(bootstrap)
         self.heartbeat = heartbeat
-        self.extra = list(extra)
+        self.extra = list(extra) + (["--api-key", api_key] if api_key else [])
+        self.api_key = api_key
         self.proc = None
         self.log_path = os.path.join(harness.dir, name + ".log")
 
@@ -91,6 +92,10 @@ class Node:
             time.sleep(0.05)
         raise RuntimeError("%s never became healthy:\n%s" % (self.name, self.read_log()))
 
+    def log_contains(self, text):
+        with open(self.log_path, "rb") as f:
+            return text.encode() in f.read()
+
     def read_log(self):
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")[-4000:]
@@ -108,8 +113,16 @@ class Node:
     def kill9(self):
         return self.stop(signal.SIGKILL)
 
+    def freeze(self):
+        """SIGSTOP: the process answers nothing, but its kernel still accepts connections."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.proc.send_signal(signal.SIGCONT)
+
     def node_ids(self):
-        status, _, body = http("GET", self.url + "/nodes", timeout=5)
+        headers = {"Authorization": "Bearer " + self.api_key} if self.api_key else None
+        status, _, body = http("GET", self.url + "/nodes", timeout=5, headers=headers)
         if status != 200:
             return set()
         return {n["node_id"] for n in body["nodes"]}

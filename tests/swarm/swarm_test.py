@@ -5,6 +5,7 @@ Heartbeats are 1 s here, so "within 3 heartbeats" is 3 s plus the view's refresh
 """
 from http.client import HTTPConnection
 import json
+import socket
 import sys
 import threading
 import time
@@ -20,6 +21,20 @@ def completion(node, model, max_tokens=8, stream=False, timeout=60):
     return http("POST", node.url + "/v1/completions",
                 {"model": model, "prompt": "Hello", "max_tokens": max_tokens, "temperature": 0, "stream": stream},
                 timeout=timeout)
+
+
+def datagram_sources(sock, ports, timeout):
+    """The source ports of the datagrams `sock` receives until every one of `ports` has sent
+    one, or `timeout` seconds have passed."""
+    seen = set()
+    deadline = time.time() + timeout
+    while not ports <= seen and time.time() < deadline:
+        sock.settimeout(max(0.01, deadline - time.time()))
+        try:
+            seen.add(sock.recvfrom(65536)[1][1])
+        except socket.timeout:
+            break
+    return seen & ports
 
 
 def served_by(headers):
@@ -68,10 +83,14 @@ class SwarmTest(unittest.TestCase):
 
     def test_nodes_started_in_any_order_find_each_other(self):
         boot = self.h.node("n1", self.model_a)
-        # The joiners start first; their bootstrap node is not up yet and is retried.
-        n2 = self.h.node("n2", self.model_a, bootstrap=[boot.dht_address]).start()
-        n3 = self.h.node("n3", self.model_b, bootstrap=[boot.dht_address]).start()
-        time.sleep(1.5)
+        # The joiners start first; their bootstrap node is not up yet and is retried. Until it
+        # starts, a silent socket holds its DHT port and shows that each joiner has tried it.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+            silent.bind(("127.0.0.1", boot.dht_port))
+            n2 = self.h.node("n2", self.model_a, bootstrap=[boot.dht_address]).start()
+            n3 = self.h.node("n3", self.model_b, bootstrap=[boot.dht_address]).start()
+            tried = datagram_sources(silent, {n2.dht_port, n3.dht_port}, timeout=10)
+        self.assertEqual(tried, {n2.dht_port, n3.dht_port}, "the joiners never tried their bootstrap node")
         boot.start()
         everyone = {"n1", "n2", "n3"}
         ok = wait_until(lambda: all(n.node_ids() == everyone for n in (boot, n2, n3)), timeout=30)
@@ -130,6 +149,74 @@ class SwarmTest(unittest.TestCase):
             status, headers, _ = completion(boot, "model-b")
             self.assertEqual(status, 200)
             self.assertEqual(served_by(headers), "n3")
+
+    def test_a_frozen_peer_holds_no_request_and_is_used_again_once_it_answers(self):
+        # Heartbeats of 10 s: the frozen node's record stays in every view, so only the proxy's
+        # deadlines and liveness probes keep requests off it.
+        boot = self.h.node("n1", self.model_a, heartbeat=10).start()
+        n2 = self.h.node("n2", self.model_b, heartbeat=10, bootstrap=[boot.dht_address]).start()
+        self.assertTrue(wait_until(lambda: boot.node_ids() == {"n1", "n2"}, timeout=30))
+        # n2 serves first (so n1 has verified it) and publishes a speed, so that n1 ranks it
+        # before n3, which has served nothing yet.
+        status, headers, _ = completion(boot, "model-b")
+        self.assertEqual((status, served_by(headers)), (200, "n2"))
+
+        def n2_tps():
+            status, _, body = http("GET", boot.url + "/nodes", timeout=5)
+            return status == 200 and any(n["node_id"] == "n2" and n["tps"] > 0 for n in body["nodes"])
+
+        self.assertTrue(wait_until(n2_tps, timeout=15))
+        n3 = self.h.node("n3", self.model_b, heartbeat=10, bootstrap=[boot.dht_address]).start()
+        self.assertTrue(wait_until(lambda: boot.node_ids() == {"n1", "n2", "n3"}, timeout=30))
+
+        n2.freeze()
+        try:
+            results = []
+            lock = threading.Lock()
+
+            def worker(k):
+                for i in range(6):
+                    t0 = time.time()
+                    status, headers, _ = completion(boot, "model-b", timeout=30)
+                    with lock:
+                        results.append((status, served_by(headers), time.time() - t0))
+
+            threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=60)
+        finally:
+            n2.thaw()
+        slowest = max(r[2] for r in results)
+        print("\n24 requests with n2 frozen: slowest %.2f s, served by %s"
+              % (slowest, sorted({r[1] for r in results})), file=sys.stderr)
+        self.assertEqual(len(results), 24)
+        self.assertEqual([r for r in results if r[0] != 200 or r[1] != "n3"], [])
+        self.assertLess(slowest, 5.0, "a request waited on the frozen peer")
+        self.assertTrue(boot.log_contains("peer n2 at 127.0.0.1:%d failed (no answer, and none to a liveness probe)"
+                                          % n2.port), "no request went to the frozen n2: nothing tested")
+        # Thawed, n2 proves itself to n1's recheck and may be chosen again.
+        self.assertTrue(wait_until(lambda: boot.log_contains("peer n2 at 127.0.0.1:%d answers again" % n2.port),
+                                   timeout=5), boot.read_log())
+
+    def test_nodes_with_an_api_key_route_to_each_other_only_with_a_swarm_secret(self):
+        key = {"Authorization": "Bearer client-key"}
+        for secret, expect in (("swarm-secret", 200), (None, 503)):
+            extra = ["--swarm-secret", secret] if secret else []
+            n1 = self.h.node("k1", self.model_a, extra=extra, api_key="client-key").start()
+            n2 = self.h.node("k2", self.model_b, extra=extra, api_key="client-key",
+                             bootstrap=[n1.dht_address]).start()
+            self.assertTrue(wait_until(lambda: n1.node_ids() == {"k1", "k2"}, timeout=20))
+            status, headers, body = http("POST", n1.url + "/v1/completions",
+                                         {"model": "model-b", "prompt": "Hi", "max_tokens": 4}, headers=key)
+            self.assertEqual(status, expect, body)
+            if expect == 200:
+                self.assertEqual(served_by(headers), "k2")
+            else:  # k2 refused the forwarded request: the client's key stayed with k1
+                self.assertIn("401", n1.read_log())
+            n1.stop()
+            n2.stop()
 
     def test_a_node_that_fills_its_last_slot_says_so_before_its_next_heartbeat(self):
         # Heartbeats of 10 s: only the publish on a marked load change can tell a peer in time.

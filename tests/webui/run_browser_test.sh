@@ -19,16 +19,16 @@ export WEBUI_SCREENSHOT=${3:-${TMPDIR:-/tmp}/llamanet-webui.png}
 export CHROMIUM_PATH=${CHROMIUM_PATH:-$(command -v chromium || true)}
 
 if [ -z "$CHROMIUM_PATH" ]; then
-  echo "SKIP: chromium is not installed (apt-get install chromium)"
-  exit 77
+  echo "FAIL (a tool this test needs is missing; scripts/install-deps.sh installs it): chromium is not installed (apt-get install chromium)"
+  exit 1
 fi
 if ! command -v node >/dev/null; then
-  echo "SKIP: node is not installed (apt-get install nodejs)"
-  exit 77
+  echo "FAIL (a tool this test needs is missing; scripts/install-deps.sh installs it): node is not installed (apt-get install nodejs)"
+  exit 1
 fi
 if [ ! -f "$here/node_modules/playwright-core/package.json" ]; then
-  echo "SKIP: playwright-core is not installed (npm ci --prefix tests/webui)"
-  exit 77
+  echo "FAIL (a tool this test needs is missing; scripts/install-deps.sh installs it): playwright-core is not installed (npm ci --prefix tests/webui)"
+  exit 1
 fi
 
 # --n-ctx 2048: the chats ask for 256-token answers, and the native API's prompt holds the

@@ -76,9 +76,22 @@ const std::vector<Flag>& Flags() {
        NumberInto(&CliOptions::max_load, "--max-load", 0, 1)},
       {"--timeout", "SECONDS", "", "longest wait for a node's next byte (default 30)",
        NumberInto(&CliOptions::timeout_s, "--timeout", 0.001, 86400)},
-      {"--api-key", "KEY", "", "the nodes' API key (env LLAMANET_API_KEY)",
+      {"--api-key", "KEY", "", "the nodes' API key; sent only to --trusted-nodes, or to every\n"
+       "node of a private swarm (env LLAMANET_API_KEY)",
        [](CliOptions& o, const std::string& v) {
          o.api_key = v;
+         return Status::Ok();
+       }},
+      {"--trusted-nodes", "HOST:PORT,...", "", "HTTP addresses of the nodes that get the API key\n"
+       "(env LLAMANET_TRUSTED_NODES)",
+       [](CliOptions& o, const std::string& v) {
+         o.trusted_nodes = SplitList(v);
+         return Status::Ok();
+       }},
+      {"--swarm-secret", "SECRET", "", "a private swarm's secret: DHT datagrams are authenticated\n"
+       "and every node found gets the API key (env LLAMANET_SWARM_SECRET)",
+       [](CliOptions& o, const std::string& v) {
+         o.swarm_secret = v;
          return Status::Ok();
        }},
       {"--system", "TEXT", "chat", "a system message that starts the conversation",
@@ -144,6 +157,8 @@ Result<CliOptions> ParseCommandLine(int argc, char** argv) {
   CliOptions o;
   if (const char* env = std::getenv("BOOTSTRAP_NODES")) o.bootstrap_nodes = SplitList(env);
   if (const char* env = std::getenv("LLAMANET_API_KEY")) o.api_key = env;
+  if (const char* env = std::getenv("LLAMANET_TRUSTED_NODES")) o.trusted_nodes = SplitList(env);
+  if (const char* env = std::getenv("LLAMANET_SWARM_SECRET")) o.swarm_secret = env;
   std::vector<std::pair<const Flag*, std::string>> given;  // applied once the command is known
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -205,7 +220,11 @@ std::string HelpText(const std::string& command) {
     for (const Flag& f : Flags()) {
       if (!Takes(f, command)) continue;
       std::string left = std::string(f.name) + (f.value ? std::string(" ") + f.value : "");
-      out << "  " << std::left << std::setw(34) << left << f.help << "\n";
+      std::string help = f.help;  // a help of several lines continues under its first
+      for (size_t at = help.find('\n'); at != std::string::npos; at = help.find('\n', at + 1)) {
+        help.insert(at + 1, 36, ' ');
+      }
+      out << "  " << std::left << std::setw(34) << left << help << "\n";
     }
   }
   out << "\nExit codes: 0 ok, 2 bad usage, 3 no node available, 4 request failed.\n";
@@ -220,6 +239,8 @@ ClientOptions ToClientOptions(const CliOptions& o) {
   c.max_load = o.max_load;
   c.read_timeout = std::chrono::milliseconds(static_cast<int64_t>(std::ceil(o.timeout_s * 1000)));
   c.api_key = o.api_key;
+  c.trusted_nodes = o.trusted_nodes;
+  c.swarm_secret = o.swarm_secret;
   c.worker_threads = 2;  // one request at a time, and `status` alongside
   return c;
 }

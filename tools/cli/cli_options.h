@@ -28,6 +28,8 @@ struct CliOptions {
   double max_load = 1;
   double timeout_s = 30;
   std::string api_key;
+  std::vector<std::string> trusted_nodes;  // HTTP addresses that get api_key
+  std::string swarm_secret;
   std::string system_prompt;  // chat
   bool watch = false;         // nodes
   double interval_s = 2;      // nodes --watch
@@ -37,7 +39,8 @@ struct CliOptions {
 };
 
 // Reads argv (flags may stand before or after the command) and the environment
-// (BOOTSTRAP_NODES, LLAMANET_API_KEY). InvalidArgument names the bad flag or value.
+// (BOOTSTRAP_NODES, LLAMANET_API_KEY, LLAMANET_TRUSTED_NODES, LLAMANET_SWARM_SECRET).
+// InvalidArgument names the bad flag or value.
 Result<CliOptions> ParseCommandLine(int argc, char** argv);
 
 // The help text of `command` (empty: the overview).

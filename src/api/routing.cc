@@ -1,0 +1,16 @@
+#include "api/routing.h"
+
+#include "swarm/swarm.h"
+
+namespace llamanet::api {
+
+httplib::Server::Handler RoutedHandler(ApiContext& node, httplib::Server::Handler local, bool openai_errors) {
+  return node.swarm ? node.swarm->Routed(std::move(local), openai_errors) : local;
+}
+
+std::vector<std::string> SwarmModels(const ApiContext& node) {
+  if (node.swarm) return node.swarm->view().Models();
+  return {node.engine->Model().name};
+}
+
+}  // namespace llamanet::api

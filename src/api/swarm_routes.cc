@@ -1,0 +1,62 @@
+#include "api/swarm_routes.h"
+
+#include "http/json_body.h"
+
+#include <nlohmann/json.hpp>
+
+namespace llamanet::api {
+
+using http::HttpServer;
+
+using nlohmann::json;
+
+void RegisterSwarmApi(HttpServer& server, swarm::SwarmView& view, dht::DhtNode& dht) {
+  server.Get("/nodes", [&view](const httplib::Request&, httplib::Response& res) {
+    json nodes = json::array();
+    for (const protocol::NodeRecord& p : view.Nodes()) {
+      nodes.push_back({{"node_id", p.node_id},
+                       {"ip", p.ip},
+                       {"port", p.port},
+                       {"model", p.model},
+                       {"load", p.load},
+                       {"tps", p.tps},
+                       {"uptime", p.uptime},
+                       {"last_seen", p.last_seen},
+                       {"slots", p.slots},
+                       {"free_slots", p.free_slots},
+                       {"dht_port", p.dht_port}});
+    }
+    json out = {{"nodes", nodes}, {"total_count", nodes.size()}, {"timestamp", swarm::EpochNow()}};
+    http::SetJson(res, out);
+  });
+  server.Get("/dht/status", [&dht](const httplib::Request&, httplib::Response& res) {
+    dht::DhtSnapshot s = dht.Snapshot();
+    json contacts = json::array();
+    for (const dht::DhtContact& c : s.contacts) {
+      contacts.push_back({{"node_id", c.node_id}, {"ip", c.ip}, {"port", c.port}, {"last_seen", c.last_seen}});
+    }
+    json bootstrap = json::array();
+    for (const std::string& b : s.bootstrap) {
+      size_t colon = b.rfind(':');
+      if (colon == std::string::npos) continue;
+      bootstrap.push_back({b.substr(0, colon), std::atoi(b.c_str() + colon + 1)});
+    }
+    json drops = json::object();
+    for (const auto& [reason, n] : s.counters.drops) drops[reason] = n;
+    json out = {{"node_id", s.node_id},
+                {"dht_port", s.endpoint.port},
+                {"running", s.running},
+                {"joined", s.joined},
+                {"contacts_count", contacts.size()},
+                {"contacts", contacts},
+                {"storage_keys", s.storage_keys},
+                {"stored_records", s.stored_records},
+                {"bootstrap_nodes", bootstrap},
+                {"datagrams_in", s.counters.datagrams_in},
+                {"datagrams_out", s.counters.datagrams_out},
+                {"dropped", drops}};
+    http::SetJson(res, out);
+  });
+}
+
+}  // namespace llamanet::api

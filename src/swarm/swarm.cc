@@ -1,0 +1,199 @@
+#include "swarm/swarm.h"
+
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "dht/node_id.h"
+#include "http/http_errors.h"
+#include "protocol/rules.h"
+#include "swarm/host_facts.h"
+
+namespace llamanet::swarm {
+
+using http::SetNativeError;
+using http::SetOpenAiError;
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+// Just the "model" field of a request body; empty when absent or unreadable (the route's own
+// parser then reports what is wrong with the body).
+std::string ModelOf(const std::string& body) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object()) return "";
+  auto it = j.find("model");
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::string DefaultKeyPath(int32_t dht_port) {
+  const char* state = std::getenv("XDG_STATE_HOME");
+  const char* home = std::getenv("HOME");
+  std::filesystem::path dir = state && *state ? std::filesystem::path(state) / "llamanet"
+                              : home && *home ? std::filesystem::path(home) / ".local/state/llamanet"
+                                              : std::filesystem::path(".llamanet");
+  return (dir / ("node-" + std::to_string(dht_port) + ".key")).string();
+}
+
+}  // namespace
+
+std::string Swarm::NodeIdFromKey(const dht::IdentityKey& key) { return key.public_key_hex().substr(0, 16); }
+
+Result<dht::IdentityKey> Swarm::LoadKey(const std::string& key_file, int32_t dht_port) {
+  std::string path = key_file.empty() ? DefaultKeyPath(dht_port) : key_file;
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return Status::IoError("cannot create " + parent.string() + ": " + ec.message());
+  }
+  return dht::IdentityKey::LoadOrCreate(path);
+}
+
+Result<std::unique_ptr<Swarm>> Swarm::Create(const SwarmOptions& config, const std::string& node_id,
+                                             dht::IdentityKey key) {
+  std::unique_ptr<Swarm> s(new Swarm());
+  s->options_ = config;
+  s->node_id_ = node_id;
+  s->key_ = std::move(key);
+  dht::DhtOptions o;
+  o.bind_host = IsWildcard(config.host) ? "0.0.0.0" : config.host;
+  o.bind_port = static_cast<uint16_t>(config.dht_port);
+  o.node_id = dht::NodeId::Sha1(node_id).ToHex();
+  o.record_ttl_s = 3.0 * config.heartbeat_interval;
+  o.swarm_secret = config.swarm_secret;
+  o.require_signed = config.require_signed;
+  o.bootstrap = config.bootstrap_nodes;
+  Result<std::unique_ptr<dht::DhtNode>> dht = dht::DhtNode::Create(o);
+  if (!dht.ok()) {
+    if (dht.status().code() == Status::Code::kIoError) {
+      return Status::Unavailable("DHT port " + o.bind_host + ":" + std::to_string(config.dht_port) +
+                                 " cannot be bound: " + dht.status().message());
+    }
+    return dht.status();
+  }
+  s->dht_ = std::move(dht).value();
+  s->public_host_ = AdvertisedHost(config);
+  auto heartbeat = std::chrono::seconds(config.heartbeat_interval);
+  // The view refreshes several times per heartbeat so that a withdrawn node is gone from it
+  // within one heartbeat.
+  auto refresh = std::max(std::chrono::milliseconds(250),
+                          std::chrono::duration_cast<std::chrono::milliseconds>(heartbeat) / 4);
+  protocol::IdentityOptions identity;
+  identity.require_signed = config.require_signed;
+  s->view_ = std::make_unique<SwarmView>(*s->dht_, [raw = s.get()] { return raw->SelfRecord(); }, refresh, 3 * heartbeat,
+                                         identity);
+  s->publisher_ = std::make_unique<Publisher>(*s->dht_, s->key_, [raw = s.get()] { return raw->SelfRecord(); }, heartbeat);
+  PeerVerifierOptions vo;
+  vo.require_signed = config.require_signed;
+  s->verifier_ = std::make_unique<PeerVerifier>(vo, AddressPolicy({s->public_host_}, config.allow_private_peers));
+  s->router_ = std::make_unique<Router>(std::chrono::seconds(10), [v = s->verifier_.get()](const protocol::NodeRecord& p) {
+    return v->Refused(p);
+  });
+  if (!config.swarm_secret.empty()) s->forward_auth_ = std::make_unique<ForwardAuth>(config.swarm_secret);
+  ProxyOptions po;
+  po.self_node_id = node_id;
+  s->proxy_ = std::make_unique<Proxy>(po, *s->router_, *s->verifier_, s->forward_auth_.get());
+  return s;
+}
+
+Swarm::~Swarm() { Leave(std::chrono::milliseconds(0)); }
+
+Status Swarm::Start(std::function<LocalNodeState()> local, int32_t http_port) {
+  local_ = std::move(local);
+  http_port_ = http_port;
+  hasher_ = std::thread([this, path = options_.model_path] {
+    *model_sha256_ = Sha256OfFile(path);
+    hashed_ = true;
+  });
+  if (Status s = dht_->Start(); !s.ok()) return s;
+  publisher_->Start();
+  view_->Start();
+  verifier_->Start();
+  started_ = true;
+  LN_INFO << "joined the DHT on UDP " << dht_->local_endpoint().ToString() << " as " << node_id_ << ", advertising "
+          << public_host_ << ":" << http_port_
+          << (options_.bootstrap_nodes.empty() ? " (first node: no bootstrap)" : "");
+  return Status::Ok();
+}
+
+void Swarm::Leave(std::chrono::milliseconds timeout) {
+  if (left_.exchange(true)) return;
+  if (publisher_) publisher_->Withdraw(timeout);
+  if (view_) view_->Stop();
+  if (verifier_) verifier_->Stop();
+  if (dht_) dht_->Stop();
+  if (hasher_.joinable()) hasher_.join();
+}
+
+protocol::NodeRecord Swarm::SelfRecord() const {
+  protocol::NodeRecord r;
+  r.node_id = node_id_;
+  r.ip = public_host_;
+  r.port = http_port_;
+  r.dht_port = dht_->local_endpoint().port;
+  r.last_seen = EpochNow();
+  r.version = kVersion;
+  if (hashed_) r.model_sha256 = *model_sha256_;
+  if (local_) {
+    LocalNodeState e = local_();
+    r.model = e.model;
+    r.n_ctx = e.n_ctx;
+    r.uptime = e.uptime;
+    r.slots = e.slots;
+    r.queue = e.queue;
+    r.free_slots = e.accepting ? std::max(0, e.slots - e.busy - e.queue) : 0;
+    r.load = e.slots > 0 ? static_cast<double>(e.busy) / e.slots : 0;
+    r.tps = e.tps;
+  }
+  return r;
+}
+
+httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool openai_errors) {
+  return [this, local = std::move(local), openai_errors](const httplib::Request& req, httplib::Response& res) {
+    std::string model = ModelOf(req.body);
+    protocol::NodeRecord self = SelfRecord();
+    LocalState here{node_id_, self.model, self.free_slots};
+    RouteDecision d = router_->Decide(model, req.has_header(protocol::kForwardedHeader), here, view_->Peers());
+    auto fail = [&](int status, const std::string& msg, const std::string& code) {
+      if (openai_errors) {
+        SetOpenAiError(res, status, msg, "model", code);
+      } else {
+        SetNativeError(res, status, msg);
+      }
+    };
+    switch (d.kind) {
+      case RouteDecision::Kind::kLocal:
+        return local(req, res);
+      case RouteDecision::Kind::kNotFound:
+        return fail(404, "no node in the swarm serves the model '" + model + "'", "model_not_found");
+      case RouteDecision::Kind::kForward:
+        switch (proxy_->Forward(req, res, d.peers)) {
+          case ForwardResult::kAnswered:
+            return;
+          case ForwardResult::kClientGone:
+            res.status = 499;  // nobody reads it; the request log and metrics do
+            return;
+          case ForwardResult::kFailed:
+            break;
+        }
+        view_->RefreshSoon();
+        if (d.local_fallback) return local(req, res);
+        return fail(503, "every node serving '" + model + "' failed; try again", "");
+    }
+  };
+}
+
+Result<IdentityProof> Swarm::ProveIdentity(const std::string& nonce) const {
+  return swarm::ProveIdentity(key_, node_id_, nonce);
+}
+
+bool Swarm::AcceptForwarded(const httplib::Request& req) {
+  if (!forward_auth_ || !req.has_header(kForwardAuthHeader)) return false;
+  return forward_auth_->Accept(req.method, req.path, req.body, node_id_, req.get_header_value(kForwardAuthHeader));
+}
+
+}  // namespace llamanet::swarm

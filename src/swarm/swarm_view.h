@@ -1,0 +1,61 @@
+// This node's view of the swarm: the live records under `all_nodes`, fetched from the DHT in
+// the background every refresh interval, so that a request never waits on a lookup.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "dht/dht_node.h"
+#include "protocol/identity.h"
+#include "protocol/node_record.h"
+
+namespace llamanet::swarm {
+
+class SwarmView {
+ public:
+  // `self` gives this node's current record, which is always part of the view (fresh, not
+  // as last published). Records older than `max_age` are left out. Peers' records are read by
+  // the swarm's rules (protocol/lookup_records.h): valid fields, one record per node_id, ids
+  // bound to the key that signed them.
+  SwarmView(dht::DhtNode& dht, std::function<protocol::NodeRecord()> self, std::chrono::milliseconds refresh,
+            std::chrono::seconds max_age, protocol::IdentityOptions identity);
+  ~SwarmView();
+
+  void Start();
+  void Stop();
+  // Asks for a refresh now (e.g. after a peer failed); returns at once.
+  void RefreshSoon();
+
+  // Every live node, this one first.
+  std::vector<protocol::NodeRecord> Nodes() const;
+  // Every live node but this one (what a router chooses among).
+  std::vector<protocol::NodeRecord> Peers() const;
+  // Distinct model names served in the swarm.
+  std::vector<std::string> Models() const;
+
+ private:
+  void Loop();
+  void RefreshOnce();
+
+  dht::DhtNode& dht_;
+  std::function<protocol::NodeRecord()> self_;
+  const std::chrono::milliseconds refresh_;
+  const std::chrono::seconds max_age_;
+  protocol::IdentityBook identities_;  // thread-safe
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<protocol::NodeRecord> peers_;  // guarded by mu_; without this node
+  bool stopping_ = false;                    // guarded by mu_
+  bool refresh_now_ = false;                 // guarded by mu_
+  std::thread thread_;
+};
+
+double EpochNow();
+
+}  // namespace llamanet::swarm
