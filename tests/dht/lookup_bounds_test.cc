@@ -119,8 +119,9 @@ class LookupBoundsTest : public ::testing::Test {
         json rec = {{"node_id", "honest-" + std::to_string(r)},
                     {"last_seen", swarm_.network().clock().WallSeconds()},
                     {"pad", std::string(400, 'h')}};
-        peer_.Send(SimulatedSwarm::EndpointOf(i), json{{"type", "store"}, {"id", "s"}, {"sender_id", "00000000000000ab"},
-                                                       {"key", "model:m"}, {"value", rec}});
+        const json store = {{"type", "store"}, {"id", "s"}, {"sender_id", "00000000000000ab"},
+                            {"key", "model:m"}, {"value", rec}};
+        peer_.Send(SimulatedSwarm::EndpointOf(i), store);
       }
     }
     swarm_.network().RunFor(100);
@@ -128,7 +129,8 @@ class LookupBoundsTest : public ::testing::Test {
   Rogue& AddRogue(Rogue::Mode mode) {
     const size_t i = rogues_.size();
     auto id = NodeId::Sha1("rogue" + std::to_string(i)).ToHex();
-    rogues_.push_back(std::make_unique<Rogue>(swarm_.network(), Endpoint{"203.0.113." + std::to_string(i + 1), 6666}, id, mode));
+    const Endpoint at{"203.0.113." + std::to_string(i + 1), 6666};
+    rogues_.push_back(std::make_unique<Rogue>(swarm_.network(), at, id, mode));
     rogues_.back()->Ping(SimulatedSwarm::EndpointOf(kAsker));
     swarm_.network().RunFor(50);
     return *rogues_.back();
@@ -297,8 +299,8 @@ TEST_F(LookupBoundsTest, RecordsFromTheFutureOrSignedForAnotherKeysIdAreFiltered
   auto thief = IdentityKey::Generate();
   ASSERT_TRUE(victim.ok() && thief.ok());
   const std::string victim_id = victim->public_key_hex().substr(0, 16);
-  Record stolen = *SignRecord(*ParseRecord(R"({"node_id":")" + victim_id + R"(","last_seen":)" + std::to_string(now) + "}"),
-                              *thief);
+  const std::string claim = R"({"node_id":")" + victim_id + R"(","last_seen":)" + std::to_string(now) + "}";
+  Record stolen = *SignRecord(*ParseRecord(claim), *thief);
   rogue.fixed = json::array({{{"node_id", "fake-future"}, {"last_seen", now + 3600}},
                              json::parse(stolen.json),
                              {{"node_id", "fake-plain"}, {"last_seen", now}}});
