@@ -173,8 +173,9 @@ TEST_F(DhtNodeTest, RepliesToUnprovenSourcesAreCappedAtThreeTimesTheRequestOrHal
   }
   const std::string client_id = NodeId::Sha1("python client").ToHex();
   // The Python client's request, byte for byte as json.dumps writes it.
-  const std::string python_request = R"({"type": "find_value", "id": "5b0c9e5e-8a8f-4d1e-9c64-2f0b7c1a9d33", "sender_id": ")" +
-                                     client_id + R"(", "key": "all_nodes"})";
+  const std::string python_request =
+      R"({"type": "find_value", "id": "5b0c9e5e-8a8f-4d1e-9c64-2f0b7c1a9d33", "sender_id": ")" + client_id +
+      R"(", "key": "all_nodes"})";
   struct Sample {
     std::string who;
     size_t request = 0;
@@ -191,7 +192,8 @@ TEST_F(DhtNodeTest, RepliesToUnprovenSourcesAreCappedAtThreeTimesTheRequestOrHal
     samples.push_back({who, request.size(), peer_.sizes.back(), peer_.received.back().second["data"]});
   };
   measure("python client (unproven)", python_request);
-  json cpp = {{"type", "find_value"}, {"id", "a1b2c3d4e5f6"}, {"sender_id", client_id}, {"key", "all_nodes"}, {"token", ""}};
+  json cpp = {{"type", "find_value"}, {"id", "a1b2c3d4e5f6"}, {"sender_id", client_id}, {"key", "all_nodes"},
+              {"token", ""}};
   measure("C++ requester without a token (unproven)", cpp.dump());
   cpp["token"] = samples.back().data["token"];
   measure("C++ requester with its token (proven)", cpp.dump());
@@ -251,15 +253,18 @@ TEST_F(DhtNodeTest, UnprovenFindNodeRepliesKeepTheClosestContactsThatFit) {
   for (int i = 0; i < 12; ++i) AddNode(o);
   swarm_.network().RunFor(2000);
   const std::string target = NodeId::Sha1("x").ToHex();
-  json unproven = Exchange(a, {{"type", "find_node"}, {"id", "f"}, {"sender_id", kPeerId}, {"target_id", target}});
-  const size_t request_bytes = json({{"type", "find_node"}, {"id", "f"}, {"sender_id", kPeerId}, {"target_id", target}}).dump().size();
+  const json request = {{"type", "find_node"}, {"id", "f"}, {"sender_id", kPeerId}, {"target_id", target}};
+  json unproven = Exchange(a, request);
+  const size_t request_bytes = request.dump().size();
   EXPECT_LE(peer_.sizes.back(), std::max<size_t>(3 * request_bytes, DhtOptions().min_unproven_reply_bytes));
   const size_t few = unproven["data"]["contacts"].size();
   EXPECT_GE(few, 1u);
   EXPECT_EQ(unproven["data"]["truncated"], true);
   const std::string token =
       Exchange(a, {{"type", "ping"}, {"id", "p"}, {"sender_id", kPeerId}, {"token", ""}})["data"]["token"];
-  json proven = Exchange(a, {{"type", "find_node"}, {"id", "f"}, {"sender_id", kPeerId}, {"target_id", target}, {"token", token}});
+  json with_token = request;
+  with_token["token"] = token;
+  json proven = Exchange(a, with_token);
   EXPECT_EQ(proven["data"]["contacts"].size(), 12u);
   // The cut reply holds the closest ones.
   for (size_t i = 0; i < few; ++i) EXPECT_EQ(unproven["data"]["contacts"][i], proven["data"]["contacts"][i]);
@@ -284,7 +289,10 @@ TEST_F(DhtNodeTest, RateLimitsEachSourceIpWhateverItsPort) {
   size_t n = AddNode(o);
   // The same host rotating its source port shares one bucket.
   std::vector<std::unique_ptr<TestPeer>> ports;
-  for (int i = 0; i < 4; ++i) ports.push_back(std::make_unique<TestPeer>(swarm_.network(), Endpoint{"192.168.1.7", static_cast<uint16_t>(6000 + i)}));
+  for (int i = 0; i < 4; ++i) {
+    const Endpoint at{"192.168.1.7", static_cast<uint16_t>(6000 + i)};
+    ports.push_back(std::make_unique<TestPeer>(swarm_.network(), at));
+  }
   for (int i = 0; i < 10; ++i) {
     TestPeer& from = i < 6 ? peer_ : *ports[i % 4];
     from.Send(SimulatedSwarm::EndpointOf(n), json{{"type", "ping"}, {"id", std::to_string(i)}, {"sender_id", kPeerId}});

@@ -101,7 +101,8 @@ TEST(LocalSwarmTest, TwentyNodesOnOneIpKeepWorkingUnderTheDefaultLimits) {
       }
     }
   }
-  const double mean = static_cast<double>(in_per_tick[busiest].back() - in_per_tick[busiest].front()) / (kRunMs / 1000.0);
+  const uint64_t total = in_per_tick[busiest].back() - in_per_tick[busiest].front();
+  const double mean = static_cast<double>(total) / (kRunMs / 1000.0);
   std::printf("local swarm of %zu on 127.0.0.1: busiest node %zu, peak %llu datagrams/s, mean %.0f/s from the one IP\n",
               kNodes, busiest, static_cast<unsigned long long>(peak), mean);
 

@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "dht/record_signing.h"
 #include "dht/simulated_swarm.h"
 #include "test_peer.h"
 
@@ -25,6 +26,7 @@ class Rogue final : public MemoryNetwork::Host {
     kFlood,         // correct offsets, 40 tiny records per page, "total": 1000000
     kGarbagePages,  // a valid first page (total 1000), then undecodable pages
     kGarbage,       // every find_value: an undecodable reply with the right id
+    kFixed,         // every find_value: `fixed` as the whole set
   };
   Rogue(MemoryNetwork& net, Endpoint at, std::string id, Mode mode)
       : transport_(net.Attach(at, this)), id_(std::move(id)), mode_(mode), clock_(net.clock()) {}
@@ -61,6 +63,7 @@ class Rogue final : public MemoryNetwork::Host {
   size_t requests = 0;
   size_t find_values = 0;
   size_t pages = 0;
+  json fixed;
 
  private:
   json Fake(int i) const {
@@ -84,6 +87,8 @@ class Rogue final : public MemoryNetwork::Host {
         return {{"value", value}, {"truncated", true}, {"total", 1000}};
       case Mode::kGarbage:
         return nullptr;
+      case Mode::kFixed:
+        return {{"value", fixed}};
     }
     return nullptr;
   }
@@ -114,8 +119,9 @@ class LookupBoundsTest : public ::testing::Test {
         json rec = {{"node_id", "honest-" + std::to_string(r)},
                     {"last_seen", swarm_.network().clock().WallSeconds()},
                     {"pad", std::string(400, 'h')}};
-        peer_.Send(SimulatedSwarm::EndpointOf(i), json{{"type", "store"}, {"id", "s"}, {"sender_id", "00000000000000ab"},
-                                                       {"key", "model:m"}, {"value", rec}});
+        const json store = {{"type", "store"}, {"id", "s"}, {"sender_id", "00000000000000ab"},
+                            {"key", "model:m"}, {"value", rec}};
+        peer_.Send(SimulatedSwarm::EndpointOf(i), store);
       }
     }
     swarm_.network().RunFor(100);
@@ -123,7 +129,8 @@ class LookupBoundsTest : public ::testing::Test {
   Rogue& AddRogue(Rogue::Mode mode) {
     const size_t i = rogues_.size();
     auto id = NodeId::Sha1("rogue" + std::to_string(i)).ToHex();
-    rogues_.push_back(std::make_unique<Rogue>(swarm_.network(), Endpoint{"203.0.113." + std::to_string(i + 1), 6666}, id, mode));
+    const Endpoint at{"203.0.113." + std::to_string(i + 1), 6666};
+    rogues_.push_back(std::make_unique<Rogue>(swarm_.network(), at, id, mode));
     rogues_.back()->Ping(SimulatedSwarm::EndpointOf(kAsker));
     swarm_.network().RunFor(50);
     return *rogues_.back();
@@ -282,6 +289,29 @@ TEST_F(LookupBoundsTest, EveryKindOfRogueAtOnceStillEndsWithTheHonestRecords) {
   std::printf("five rogues: lookup %lld ms, %d messages, %d dropped, %zu records (%zu honest)\n",
               static_cast<long long>(o.ms), o.result.stats.messages, o.result.stats.dropped, o.result.records.size(),
               HonestIn(o.result));
+}
+
+TEST_F(LookupBoundsTest, RecordsFromTheFutureOrSignedForAnotherKeysIdAreFilteredOut) {
+  SetUpSwarm();
+  Rogue& rogue = AddRogue(Rogue::Mode::kFixed);
+  const double now = swarm_.network().clock().WallSeconds();
+  auto victim = IdentityKey::Generate();
+  auto thief = IdentityKey::Generate();
+  ASSERT_TRUE(victim.ok() && thief.ok());
+  const std::string victim_id = victim->public_key_hex().substr(0, 16);
+  const std::string claim = R"({"node_id":")" + victim_id + R"(","last_seen":)" + std::to_string(now) + "}";
+  Record stolen = *SignRecord(*ParseRecord(claim), *thief);
+  rogue.fixed = json::array({{{"node_id", "fake-future"}, {"last_seen", now + 3600}},
+                             json::parse(stolen.json),
+                             {{"node_id", "fake-plain"}, {"last_seen", now}}});
+  Outcome o = Get();
+  ASSERT_TRUE(o.done);
+  EXPECT_EQ(HonestIn(o.result), kHonestRecords);
+  std::set<std::string> ids;
+  for (const Record& r : o.result.records) ids.insert(r.node_id);
+  EXPECT_EQ(ids.count("fake-future"), 0u);
+  EXPECT_EQ(ids.count(victim_id), 0u);
+  EXPECT_EQ(ids.count("fake-plain"), 1u);  // unsigned and well-formed: indistinguishable from a Python node's
 }
 
 TEST_F(LookupBoundsTest, ALookupEndsAtItsDeadlineWithWhatItHas) {

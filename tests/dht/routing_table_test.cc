@@ -173,7 +173,9 @@ TEST_F(RoutingLimitsTest, LoopbackAndOwnSubnetsGetTheLocalCap) {
   for (int i = 0; i < 20; ++i) EXPECT_TRUE(t.Heard(FarId(i), At("127.0.0.1", 9000 + i), 0).added) << i;
   EXPECT_TRUE(t.Heard(FarId(20), At("127.0.0.1", 9020), 0).refused);  // the local cap still holds
   // This node's own LAN.
-  for (int i = 0; i < 20; ++i) EXPECT_TRUE(t.Heard(FarId(100 + i), At("192.168.7." + std::to_string(20 + i), 1), 0).added);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_TRUE(t.Heard(FarId(100 + i), At("192.168.7." + std::to_string(20 + i), 1), 0).added);
+  }
   // Another LAN is remote.
   EXPECT_TRUE(t.Heard(FarId(200), At("192.168.8.1", 1), 0).added);
   EXPECT_TRUE(t.Heard(FarId(201), At("192.168.8.1", 2), 0).refused);

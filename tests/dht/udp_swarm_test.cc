@@ -1,7 +1,12 @@
 // 20 DhtNodes on real UDP sockets on 127.0.0.1 join through one bootstrap node and find each
 // other's records. The only DHT test on real time: every wait is bounded.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -103,6 +108,58 @@ TEST(UdpSwarmTest, TwentyNodesJoinThroughOneBootstrapNodeAndFindEachOthersRecord
   EXPECT_EQ(s.counters.contacts_refused, 0u);
   EXPECT_GT(s.counters.datagrams_in, 0u);
   for (auto& n : nodes) n->Stop();
+}
+
+// A peer that never answers: a UDP socket on 127.0.0.1 that introduces itself with a ping.
+class SilentPeer {
+ public:
+  SilentPeer() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    (void)::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  ~SilentPeer() { ::close(fd_); }
+  void Ping(uint16_t port) const {
+    const std::string ping = R"({"type":"ping","id":"hi","sender_id":"00000000000000cd"})";
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(port);
+    (void)::sendto(fd_, ping.data(), ping.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  }
+
+ private:
+  int fd_;
+};
+
+TEST(UdpSwarmTest, ALookupItsCallerGaveUpOnStopsAtOnceAndStoppingCompletesTheRest) {
+  auto created = DhtNode::Create(LoopbackOptions());  // rpc timeout 300 ms: a resend at 300 ms
+  ASSERT_TRUE(created.ok());
+  std::unique_ptr<DhtNode> node = std::move(created).value();
+  ASSERT_TRUE(node->Start().ok());
+  SilentPeer silent;
+  silent.Ping(node->local_endpoint().port);
+  ASSERT_TRUE(WaitFor([&] { return node->Snapshot().contacts.size() == 1; }, 5s));
+
+  std::atomic<bool> called{false};
+  {
+    LookupHandle handle = node->GetAsync("model:x", [&](Result<GetResult>) { called = true; });
+    // The query to the silent peer is out (after the ping reply).
+    ASSERT_TRUE(WaitFor([&] { return node->Snapshot().counters.datagrams_out >= 2; }, 5s));
+  }  // the caller gives up: the handle cancels from this thread and wakes the loop
+  const uint64_t sent = node->Snapshot().counters.datagrams_out;
+  // Not cancelled, the query would be resent at 300 ms and fail at 600 ms (calling back).
+  EXPECT_FALSE(WaitFor([&] { return called.load() || node->Snapshot().counters.rpc_resends > 0; }, 1000ms));
+  EXPECT_EQ(node->Snapshot().counters.datagrams_out, sent);
+
+  // A detached lookup in flight is completed by Stop (here: the destructor).
+  auto pending = node->Get("model:x");
+  ASSERT_TRUE(WaitFor([&] { return node->Snapshot().counters.datagrams_out > sent; }, 5s));
+  node.reset();
+  ASSERT_EQ(pending.wait_for(0s), std::future_status::ready);
+  EXPECT_TRUE(pending.get().ok());
+  EXPECT_FALSE(called.load());
 }
 
 TEST(UdpSwarmTest, PortInUseIsAnError) {
