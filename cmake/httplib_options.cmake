@@ -9,3 +9,7 @@ set(LLAMANET_HTTPLIB_DEFINITIONS
   CPPHTTPLIB_REQUEST_URI_MAX_LENGTH=65536
   # A Range header may name one range; more are answered 416.
   CPPHTTPLIB_RANGE_MAX_COUNT=1)
+# Used only inside httplib.cpp: a write to a peer that went away must fail, not raise SIGPIPE
+# in the program that links us (the node ignores SIGPIPE; an application using the client
+# library may not).
+set(LLAMANET_HTTPLIB_PRIVATE_DEFINITIONS CPPHTTPLIB_SEND_FLAGS=MSG_NOSIGNAL)

@@ -20,8 +20,12 @@ namespace {
 bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 constexpr size_t kRefusalThreads = 64;
-constexpr size_t kDrainBytes = 256 << 10;
-constexpr int kDrainMs = 200;
+// What a closing connection still reads and drops, so that a client still sending (a body the
+// node refused with 413) gets the answer instead of a reset: bounded in bytes and in time, and
+// ended by a pause in what the client sends.
+constexpr size_t kDrainBytes = 16 << 20;
+constexpr auto kDrainTime = std::chrono::seconds(2);
+constexpr int kDrainPauseMs = 200;
 
 const char* Reason(int status) {
   switch (status) {
@@ -36,14 +40,13 @@ const char* Reason(int status) {
   }
 }
 
-// Closes a connection without resetting it: the client must get the error just written even if
-// it is still sending, so what it sends is read and dropped for a moment first.
 void DrainAndClose(socket_t sock) {
   ::shutdown(sock, SHUT_WR);
-  char sink[4096];
+  char sink[16384];
   size_t drained = 0;
+  const auto until = std::chrono::steady_clock::now() + kDrainTime;
   pollfd p{sock, POLLIN, 0};
-  while (drained < kDrainBytes && ::poll(&p, 1, kDrainMs) > 0) {
+  while (drained < kDrainBytes && std::chrono::steady_clock::now() < until && ::poll(&p, 1, kDrainPauseMs) > 0) {
     ssize_t n = ::recv(sock, sink, sizeof sink, MSG_DONTWAIT);
     if (n <= 0) break;
     drained += static_cast<size_t>(n);

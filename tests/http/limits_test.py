@@ -14,6 +14,7 @@ One line per test, then "N passed, N failed"; exit non-zero on any failure.
 import json
 import os
 import re
+import select
 import shutil
 import sys
 import threading
@@ -262,9 +263,26 @@ def test_header_timeout_default(nodes, background):
 
 
 def hold(port, count, source):
-    socks = []
-    for _ in range(count):
-        socks.append(connect(port, source=source, timeout=3))
+    """`count` open connections from `source`, each in the middle of its request line, so that
+    the node holds them for its header timeout (an idle one it may close after 5 s)."""
+    def opened():
+        s = connect(port, source=source, timeout=3)
+        s.sendall(b"GET /health HTTP/1.1\r\n")
+        return s
+
+    socks = [opened() for _ in range(count)]
+    # The node admits each connection on its own thread: under load a later connection can be
+    # admitted before an earlier one, which is then refused. Replace any that got an answer
+    # until all are held quietly (bounded).
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        answered, _, _ = select.select(socks, [], [], 0.3)
+        if not answered:
+            break
+        for s in answered:
+            socks.remove(s)
+            s.close()
+            socks.append(opened())
     return socks
 
 
