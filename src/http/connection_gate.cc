@@ -70,11 +70,11 @@ void GatedStream::Compact() {
   off_ = 0;
 }
 
-GatedStream::Head GatedStream::ReadHead(const std::atomic<socket_t>& stop) {
+GatedStream::Head GatedStream::ReadHead(const std::atomic<bool>& stopping) {
   // A request begins with its first byte; until then the connection is idle.
   auto idle_until = Clock::now() + limits_.idle_timeout;
   while (!is_readable()) {
-    if (stop == INVALID_SOCKET || Clock::now() >= idle_until) return Head::kClosed;
+    if (stopping || Clock::now() >= idle_until) return Head::kClosed;
     ssize_t n = Fill(std::min(kStopPoll, Until(idle_until)));
     if (n < 0) return Head::kClosed;
   }
@@ -101,7 +101,7 @@ GatedStream::Head GatedStream::ReadHead(const std::atomic<socket_t>& stop) {
     }
     scanned = pending.size();
     if (Clock::now() >= deadline) return Head::kTimeout;
-    if (stop == INVALID_SOCKET) return Head::kClosed;
+    if (stopping) return Head::kClosed;
     ssize_t n = Fill(std::min(kStopPoll, Until(deadline)));
     if (n < 0) return Head::kClosed;
   }

@@ -7,6 +7,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -42,8 +43,9 @@ class GatedStream final : public httplib::Stream {
     kTooManyLines,  // over max_headers: 431
   };
   // Waits up to the idle timeout for a request to begin, then reads until its head is whole,
-  // by `header_timeout` after it began. `stop` is polled so that a stopping server is not held.
-  Head ReadHead(const std::atomic<socket_t>& stop);
+  // by `header_timeout` after it began. `stopping` is polled so that a stopping server is not
+  // held.
+  Head ReadHead(const std::atomic<bool>& stopping);
   // The buffered head's first line (for choosing an error shape); empty when none.
   std::string_view FirstLine() const;
   // After kReady: the head, without the blank line that ends it.

@@ -96,6 +96,9 @@ class HttpServer::Server final : public httplib::Server {
 
   size_t open() const { return gate_.open(); }
 
+  // Set by HttpServer::Stop: connections waiting for a request end instead of holding the stop.
+  std::atomic<bool> stopping_{false};
+
   bool process_and_close_socket(socket_t sock) override {
     bool ok = false;
     try {
@@ -123,7 +126,7 @@ class HttpServer::Server final : public httplib::Server {
       return false;
     }
     for (size_t left = keep_alive_max_count_; left > 0; --left) {
-      switch (strm.ReadHead(svr_sock_)) {
+      switch (strm.ReadHead(stopping_)) {
         case GatedStream::Head::kReady:
           if (HeadVerdict v = CheckHead(strm.PendingHead(), limits_.max_body_bytes); v.status != 0) {
             WriteGateError(strm, node_id_, v.status, v.message);
@@ -291,7 +294,10 @@ Status HttpServer::Bind() {
 
 void HttpServer::Run() { server_->listen_after_bind(); }
 
-void HttpServer::Stop() { server_->stop(); }
+void HttpServer::Stop() {
+  server_->stopping_ = true;
+  server_->stop();
+}
 
 void HttpServer::ServeConnection(socket_t sock) { server_->process_and_close_socket(sock); }
 
