@@ -21,9 +21,8 @@ Status CheckIdentity(const dht::Record& record, double now_s, const IdentityOpti
     return Status::InvalidArgument("last_seen in the future");
   }
   if (!record.is_signed()) return Status::Ok();
-  if (HasDerivedIdForm(record.node_id) && record.node_id != NodeIdFromPublicKey(record.pubkey)) {
-    return Status::InvalidArgument("node_id not derived from pubkey");
-  }
+  // The DHT's storage rule, applied again by every reader: a lying storer may skip it.
+  if (!dht::CheckIdentityBinding(record).ok()) return Status::InvalidArgument("node_id not derived from pubkey");
   return dht::VerifyRecordSignature(record);
 }
 

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "dht/node_id.h"
 #include "http/http_errors.h"
+#include "protocol/identity.h"
 #include "protocol/rules.h"
 #include "swarm/host_facts.h"
 
@@ -40,7 +41,7 @@ std::string DefaultKeyPath(int32_t dht_port) {
 
 }  // namespace
 
-std::string Swarm::NodeIdFromKey(const dht::IdentityKey& key) { return key.public_key_hex().substr(0, 16); }
+std::string Swarm::NodeIdFromKey(const dht::IdentityKey& key) { return protocol::NodeIdFromPublicKey(key.public_key_hex()); }
 
 Result<dht::IdentityKey> Swarm::LoadKey(const std::string& key_file, int32_t dht_port) {
   std::string path = key_file.empty() ? DefaultKeyPath(dht_port) : key_file;
