@@ -62,6 +62,7 @@ struct Usage {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   int64_t total_tokens = 0;
+  int64_t cached_tokens = 0;  // prompt tokens the node's prefix cache held (prompt_tokens_details)
 };
 
 // One node tried for a request.

@@ -196,6 +196,18 @@ NodeMetrics::NodeMetrics(const engine::Engine& engine)
                              [e] { return static_cast<double>(e->Metrics().slots_total); });
   registry_.AddGaugeCallback("llamanet_queue_length", "Admitted requests waiting for a slot.",
                              [e] { return static_cast<double>(e->Metrics().queue_length); });
+  registry_.AddCounterCallback("llamanet_prefix_cache_hits_total", "Requests that reused a cached prompt prefix.",
+                               [e] { return static_cast<double>(e->Metrics().prefix_hits); });
+  registry_.AddCounterCallback("llamanet_prefix_cache_misses_total", "Requests that found no cached prefix.",
+                               [e] { return static_cast<double>(e->Metrics().prefix_misses); });
+  registry_.AddCounterCallback("llamanet_prefix_cache_tokens_total", "Prompt tokens reused from a cache, not decoded.",
+                               [e] { return static_cast<double>(e->Metrics().cached_tokens_total); });
+  registry_.AddGaugeCallback("llamanet_prefix_cache_ram_bytes", "Host memory held by saved prefixes.",
+                             [e] { return static_cast<double>(e->Metrics().cache_ram_bytes); });
+  registry_.AddGaugeCallback("llamanet_prefix_cache_ram_capacity_bytes", "Host memory saved prefixes may hold (--cache-ram).",
+                             [e] { return static_cast<double>(e->Metrics().cache_ram_capacity); });
+  registry_.AddGaugeCallback("llamanet_prefix_cache_ram_entries", "Saved prefixes in host memory.",
+                             [e] { return static_cast<double>(e->Metrics().cache_ram_entries); });
   registry_.AddGaugeCallback("llamanet_model_load_seconds", "Time the model took to load.",
                              [e] { return e->Model().load_seconds; });
 }

@@ -77,6 +77,7 @@ void HandleGenerate(ApiContext& node, const httplib::Request& req, httplib::Resp
               {"generation_time", all.result.generation_seconds},
               {"node_id", node.node_id},
               {"prompt_tokens", all.result.prompt_tokens},
+              {"cached_tokens", all.result.cached_tokens},
               {"finish_reason", engine::FinishReasonName(all.result.finish_reason)}};
   http::SetJson(res, out);
 }
@@ -126,7 +127,14 @@ json StatusJson(const ApiContext& node) {
           {"slots", m.slots_total},
           {"slots_busy", m.slots_busy},
           {"queue", m.queue_length},
-          {"decode_tps", m.decode_tokens_per_second}};
+          {"decode_tps", m.decode_tokens_per_second},
+          {"prefix_cache",
+           {{"hits", m.prefix_hits},
+            {"misses", m.prefix_misses},
+            {"cached_tokens", m.cached_tokens_total},
+            {"ram_bytes", m.cache_ram_bytes},
+            {"ram_capacity_bytes", m.cache_ram_capacity},
+            {"ram_entries", m.cache_ram_entries}}}};
 }
 
 json InfoJson(const ApiContext& node) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/json_fields.h"
+#include "protocol/affinity.h"
 
 namespace llamanet::api {
 
@@ -13,6 +14,7 @@ Result<engine::GenerationRequest> ParseGenerate(const std::string& body, int32_t
   if (!parsed.ok()) return parsed.status();
   const json& j = *parsed;
   engine::GenerationRequest r;
+  r.conversation = protocol::ConversationOf(j);
   if (!Present(j, "prompt")) return Status::Malformed("'prompt' is required");
   Status s = ReadString(j, "prompt", &r.prompt);
   if (s.ok() && r.prompt.empty()) s = Status::InvalidArgument("'prompt' must not be empty");

@@ -84,15 +84,22 @@ struct Call {
 class Usage {
  public:
   void Add(const Call& call, size_t choice, const engine::GenerationResult& r) {
-    if (choice % static_cast<size_t>(call.n) == 0) prompt_ += r.prompt_tokens;
+    if (choice % static_cast<size_t>(call.n) == 0) {
+      prompt_ += r.prompt_tokens;
+      cached_ += r.cached_tokens;
+    }
     completion_ += r.completion_tokens;
   }
   json ToJson() const {
-    return {{"prompt_tokens", prompt_}, {"completion_tokens", completion_}, {"total_tokens", prompt_ + completion_}};
+    return {{"prompt_tokens", prompt_},
+            {"completion_tokens", completion_},
+            {"total_tokens", prompt_ + completion_},
+            {"prompt_tokens_details", {{"cached_tokens", cached_}}}};
   }
 
  private:
   int64_t prompt_ = 0;
+  int64_t cached_ = 0;  // prompt tokens the prefix cache held
   int64_t completion_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/json_fields.h"
+#include "protocol/affinity.h"
 
 namespace llamanet::api {
 namespace {
@@ -248,6 +249,7 @@ Result<OpenAiRequest> ParseCompletionRequest(const std::string& body, const Open
   out.endpoint = OpenAiEndpoint::kCompletions;
   ReadPrompts(r, &out.prompts);
   ReadCommon(r, limits, /*max_tokens_default=*/16, &out);
+  out.generation.conversation = protocol::ConversationOf(*parsed);
   r.Bool("echo", &out.echo);
   if (r.ok() && Present(*parsed, "suffix") && *parsed->find("suffix") != "") {
     r.Fail("suffix", Status::InvalidArgument("'suffix' is not supported by this node"));
@@ -262,6 +264,7 @@ Result<OpenAiRequest> ParseChatRequest(const std::string& body, const OpenAiLimi
   OpenAiRequest out;
   out.endpoint = OpenAiEndpoint::kChatCompletions;
   ReadMessages(r, &out.generation.messages);
+  out.generation.conversation = protocol::ConversationOf(*parsed);
   // Until the context's end: the engine stops there with finish_reason "length".
   ReadCommon(r, limits, /*max_tokens_default=*/limits.n_ctx, &out);
   r.Int("max_completion_tokens", 1, limits.n_ctx, &out.generation.max_tokens);  // OpenAI's newer name

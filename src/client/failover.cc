@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
+#include <map>
 #include <unordered_set>
 
 #include "client/status_util.h"
@@ -33,17 +35,40 @@ void Failover::NoteRelaxed(bool relaxed, size_t count) {
           << options_.criteria.max_load << "; choosing among all " << count << " nodes";
 }
 
-NodeInfo Failover::Choose(std::vector<NodeInfo> candidates) {
+NodeInfo Failover::Choose(std::vector<NodeInfo> candidates, const Call& call) {
   // Nodes that failed lately only when no other is left.
   std::vector<NodeInfo> healthy;
   for (const NodeInfo& n : candidates) {
     if (!health_.Avoided(n.node_id)) healthy.push_back(n);
   }
   std::vector<NodeInfo>& pool = healthy.empty() ? candidates : healthy;
+  if (call.conversation != 0 && pool.size() >= 2) return ChooseForConversation(pool, call.conversation);
   auto load = [this](const NodeInfo& n) { return health_.EffectiveLoad(n); };
   RankNodes(pool, load);
   std::lock_guard<std::mutex> lock(rng_mu_);
   return pool[ChooseTwo(pool, options_.candidate_pool, load, rng_)];
+}
+
+NodeInfo Failover::ChooseForConversation(const std::vector<NodeInfo>& pool, uint64_t conversation) {
+  std::map<std::string, const NodeInfo*> by_id;
+  std::vector<std::string> ids;
+  for (const NodeInfo& n : pool) {
+    if (by_id.emplace(n.node_id, &n).second) ids.push_back(n.node_id);
+  }
+  std::vector<std::string> ranked = protocol::RendezvousRank(conversation, std::move(ids));
+  if (ranked.size() > protocol::kAffinityCandidates) ranked.resize(protocol::kAffinityCandidates);
+  std::vector<std::future<protocol::CacheReport>> asked;
+  for (const std::string& id : ranked) {
+    asked.push_back(std::async(std::launch::async, [this, conversation, node = by_id.at(id)] {
+      Result<protocol::CacheReport> r = transport_.AskCache(*node, conversation);
+      // A node that cannot say counts with its record: nothing cached, its free slots if known.
+      if (!r.ok()) return protocol::CacheReport{node->node_id, 0, node->slots > 0 ? node->free_slots : 1};
+      return *r;
+    }));
+  }
+  std::vector<protocol::CacheReport> reports;
+  for (auto& f : asked) reports.push_back(f.get());
+  return *by_id.at(reports[protocol::ChooseForConversation(reports)].node_id);
 }
 
 Result<Completion> Failover::Run(const Call& call, const TextSink& on_text) {
@@ -68,7 +93,7 @@ Result<Completion> Failover::Run(const Call& call, const TextSink& on_text) {
     }
     refresh = false;
     NoteRelaxed(c.relaxed, c.nodes.size());
-    const NodeInfo node = Choose(c.nodes);
+    const NodeInfo node = Choose(c.nodes, call);
 
     health_.Begin(node.node_id);
     AttemptResult r = transport_.Send(node, call, on_text);

@@ -1,5 +1,7 @@
 // Failover: runs one request attempt by attempt. Each attempt reads the view (discovery.h),
-// filters and ranks it and draws a node by two choices (selection.h), then sends the request
+// filters and ranks it and draws a node by two choices (selection.h), or for a turn of a
+// conversation asks its ranked nodes what they hold of it (protocol/affinity.h, the rule the
+// nodes use), then sends the request
 // (transport.h). A failure before anything reached the caller that the swarm's retry rule
 // (protocol::TryAnotherNode: connection, timeout, 5xx/429, a malformed answer) blames on the
 // node marks the node failed (node_health.h), waits a
@@ -55,8 +57,11 @@ class Failover {
                                            std::chrono::milliseconds max);
 
  private:
-  // The node for the next attempt among `candidates` (not empty).
-  NodeInfo Choose(std::vector<NodeInfo> candidates);
+  // The node for the next attempt among `candidates` (not empty): for a conversation, by
+  // cache-aware routing (protocol/affinity.h), else by two choices.
+  NodeInfo Choose(std::vector<NodeInfo> candidates, const Call& call);
+  // The conversation's node among `pool` (at least two), after asking the first ranked.
+  NodeInfo ChooseForConversation(const std::vector<NodeInfo>& pool, uint64_t conversation);
   Status NoNode(const std::string& why) const;
   void NoteRelaxed(bool relaxed, size_t count);
 

@@ -141,6 +141,26 @@ Result<std::string> HttpTransport::GetJson(ConnectionPool::Lease& lease, const s
   return r->body;
 }
 
+Result<protocol::CacheReport> HttpTransport::AskCache(const NodeInfo& node, uint64_t conversation) {
+  auto lease = pool_.Acquire(node.ip, node.port);
+  if (!lease.ok()) return lease.status();
+  std::string served_by;
+  const std::string path = "/cache?conversation=" + protocol::ConversationHex(conversation);
+  Result<std::string> body = GetJson(*lease, node.ip, node.port, path.c_str(), &served_by);
+  if (!body.ok()) return Prefixed(node.address(), body.status());
+  lease->Keep();
+  nlohmann::json j = nlohmann::json::parse(*body, nullptr, false);
+  auto count = [&](const char* field) -> int64_t {
+    auto it = j.is_object() ? j.find(field) : j.end();
+    return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : -1;
+  };
+  int64_t cached = count("cached_tokens"), free_slots = count("free_slots");
+  if (served_by != node.node_id || cached < 0 || free_slots < 0 || cached > (1 << 24) || free_slots > (1 << 16)) {
+    return Status::Malformed(node.address() + ": /cache is not this node's answer");
+  }
+  return protocol::CacheReport{node.node_id, static_cast<int32_t>(cached), static_cast<int32_t>(free_slots)};
+}
+
 Result<NodeStatus> HttpTransport::GetStatus(const std::string& host, int port) {
   using nlohmann::json;
   auto lease = pool_.Acquire(host, port);

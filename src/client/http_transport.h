@@ -28,6 +28,8 @@ class HttpTransport final : public Transport {
   // (KeyPolicy::ExplainRefusal).
   AttemptResult Send(const NodeInfo& node, const Call& call, const TextSink& on_text) override;
 
+  Result<protocol::CacheReport> AskCache(const NodeInfo& node, uint64_t conversation) override;
+
   // GET /status and GET /health of the node at host:port; errors as for Send.
   Result<NodeStatus> GetStatus(const std::string& host, int port);
 

@@ -1,5 +1,7 @@
 #include "client/openai_wire.h"
 
+#include "protocol/affinity.h"
+
 #include <nlohmann/json.hpp>
 
 #include "protocol/rules.h"
@@ -42,6 +44,9 @@ void ReadUsage(const json& j, Usage* usage) {
   usage->prompt_tokens = num("prompt_tokens");
   usage->completion_tokens = num("completion_tokens");
   usage->total_tokens = num("total_tokens");
+  if (auto d = it->find("prompt_tokens_details"); d != it->end() && d->is_object()) {
+    if (auto c = d->find("cached_tokens"); c != d->end() && c->is_number_integer()) usage->cached_tokens = c->get<int64_t>();
+  }
 }
 
 // The text of a choice: `text` (completions), `message.content` or `delta.content` (chat).
@@ -71,7 +76,7 @@ Status CheckRequest(const ChatRequest& request) {
 Call MakeCall(const GenerateRequest& request, const std::string& model, bool stream) {
   json body = Body(request.params, model, stream);
   body["prompt"] = request.prompt;
-  return Call{CallKind::kCompletion, stream, Dump(body)};
+  return Call{CallKind::kCompletion, stream, Dump(body), protocol::ConversationOf(body)};
 }
 
 Call MakeCall(const ChatRequest& request, const std::string& model, bool stream) {
@@ -79,7 +84,7 @@ Call MakeCall(const ChatRequest& request, const std::string& model, bool stream)
   json messages = json::array();
   for (const ChatMessage& m : request.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
   body["messages"] = std::move(messages);
-  return Call{CallKind::kChat, stream, Dump(body)};
+  return Call{CallKind::kChat, stream, Dump(body), protocol::ConversationOf(body)};
 }
 
 Result<Completion> ParseAnswer(CallKind kind, std::string_view body) {

@@ -18,6 +18,7 @@ struct Call {
   CallKind kind = CallKind::kCompletion;
   bool stream = false;
   std::string body;  // JSON
+  uint64_t conversation = 0;  // protocol/affinity.h: its turns go where its prefix is cached
 
   const char* path() const { return kind == CallKind::kChat ? "/v1/chat/completions" : "/v1/completions"; }
 };

@@ -9,6 +9,7 @@
 #include "client/openai_wire.h"
 #include "llamanet/status.h"
 #include "llamanet/types.h"
+#include "protocol/affinity.h"
 
 namespace llamanet::client {
 
@@ -29,6 +30,8 @@ class Transport {
   // of StatusFromHttp for an HTTP answer other than 200; IoError, DeadlineExceeded for the
   // connection; Malformed for an answer that is not OpenAI's; Cancelled once closing.
   virtual AttemptResult Send(const NodeInfo& node, const Call& call, const TextSink& on_text) = 0;
+  // What `node` holds of a conversation and how free it is (GET /cache); errors as for Send.
+  virtual Result<protocol::CacheReport> AskCache(const NodeInfo& node, uint64_t conversation) = 0;
 };
 
 }  // namespace llamanet::client

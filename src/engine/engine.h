@@ -38,6 +38,14 @@ struct EngineMetrics {
   uint64_t prompt_tokens_total = 0;
   uint64_t completion_tokens_total = 0;
   uint64_t requests_total = 0;
+  // Prefix cache: requests that reused cached tokens, requests that found none, tokens reused,
+  // and the host store's use.
+  uint64_t prefix_hits = 0;
+  uint64_t prefix_misses = 0;
+  uint64_t cached_tokens_total = 0;
+  uint64_t cache_ram_bytes = 0;
+  uint64_t cache_ram_capacity = 0;
+  uint64_t cache_ram_entries = 0;
 };
 
 class Engine {
@@ -51,6 +59,9 @@ class Engine {
 
   virtual ModelInfo Model() const = 0;
   virtual EngineMetrics Metrics() const = 0;
+  // The most prompt tokens this engine holds cached for a conversation (GenerationRequest::
+  // conversation), 0 when none: what cache-aware routing asks a node.
+  virtual int32_t CachedTokensFor(uint64_t conversation) const = 0;
 
   // Stops taking requests, cancels the ones in flight and waits for the scheduler to finish
   // them (each stream ends with kCancelled). Idempotent.

@@ -40,6 +40,9 @@ struct GenerationRequest {
   bool ignore_eos = false;        // keep generating past end-of-generation tokens
   SamplingParams sampling;
   std::string request_id;  // for logs
+  // The conversation this request continues (an affinity key, see protocol/affinity.h), so
+  // that the engine can say which conversations it holds cached; 0: none.
+  uint64_t conversation = 0;
 };
 
 enum class FinishReason { kStop, kLength, kCancelled, kError };
@@ -50,6 +53,7 @@ struct GenerationResult {
   Status error;  // set when finish_reason is kError or kCancelled
   int32_t prompt_tokens = 0;
   int32_t completion_tokens = 0;
+  int32_t cached_tokens = 0;        // prompt tokens reused from a cache, not decoded again
   double queue_seconds = 0;         // waiting for a slot
   double first_token_seconds = 0;   // from submit to the first generated token
   double generation_seconds = 0;    // from submit to the end

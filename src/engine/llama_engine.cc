@@ -35,6 +35,8 @@ class LlamaEngine final : public Engine {
     so.n_batch = options.n_batch;
     so.n_ctx_seq = info_.n_ctx;
     so.max_queue = options.max_queue;
+    so.prefix_cache = options.prefix_cache;
+    so.cache_ram_bytes = options.cache_ram_bytes;
     scheduler_ = std::make_unique<Scheduler>(ctx_.get(), vocab_, so, std::move(eog));
   }
 
@@ -76,6 +78,7 @@ class LlamaEngine final : public Engine {
 
   ModelInfo Model() const override { return info_; }
   EngineMetrics Metrics() const override { return scheduler_->Metrics(); }
+  int32_t CachedTokensFor(uint64_t conversation) const override { return scheduler_->CachedTokensFor(conversation); }
   void Shutdown() override { scheduler_->Stop(); }
 
  private:

@@ -18,6 +18,8 @@ struct LlamaEngineOptions {
   int32_t n_gpu_layers = 0;
   int32_t max_queue = 64;     // requests that may wait for a slot; beyond that, kUnavailable
   int32_t max_prompt_bytes = 1 << 20;
+  bool prefix_cache = true;   // reuse the longest cached prefix of each prompt
+  size_t cache_ram_bytes = size_t{2048} << 20;  // host memory for prefixes beyond the slots'
   bool show_progress = true;  // a progress bar while the model loads
 };
 

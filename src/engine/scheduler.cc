@@ -1,6 +1,7 @@
 #include "engine/scheduler.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "core/log.h"
@@ -34,7 +35,8 @@ Scheduler::Scheduler(llama_context* ctx, const llama_vocab* vocab, SchedulerOpti
       options_(options),
       eog_(std::move(eog)),
       slots_(options.n_slots),
-      batch_(options.n_batch, 1) {
+      batch_(options.n_batch, 1),
+      store_(options.prefix_cache ? options.cache_ram_bytes : 0) {
   for (int32_t i = 0; i < options_.n_slots; ++i) slots_[i].seq = i;
   thread_ = std::thread([this] { Run(); });
 }
@@ -83,7 +85,23 @@ EngineMetrics Scheduler::Metrics() const {
   m.prompt_tokens_total = prompt_tokens_total_;
   m.completion_tokens_total = completion_tokens_total_;
   m.requests_total = requests_total_;
+  m.prefix_hits = prefix_hits_;
+  m.prefix_misses = prefix_misses_;
+  m.cached_tokens_total = cached_tokens_total_;
+  m.cache_ram_bytes = store_bytes_;
+  m.cache_ram_capacity = store_.capacity();
+  m.cache_ram_entries = store_entries_;
   return m;
+}
+
+int32_t Scheduler::CachedTokensFor(uint64_t conversation) const {
+  if (conversation == 0) return 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t most = 0;
+  for (const auto& [c, n] : held_) {
+    if (c == conversation) most = std::max(most, n);
+  }
+  return static_cast<int32_t>(most);
 }
 
 void Scheduler::Run() {
@@ -147,19 +165,128 @@ void Scheduler::Run() {
 }
 
 void Scheduler::Admit(std::deque<PendingRequest>& incoming) {
-  for (Slot& slot : slots_) {
-    if (incoming.empty()) break;
-    if (slot.active) continue;
-    StartSlot(slot, std::move(incoming.front()));
+  if (incoming.empty()) return;
+  std::vector<bool> copy_source(slots_.size(), false);
+  while (!incoming.empty()) {
+    Slot* slot = Place(incoming.front().prompt, copy_source);
+    if (!slot) break;
+    StartSlot(*slot, std::move(incoming.front()));
     incoming.pop_front();
   }
+  PublishHeld();
+}
+
+Scheduler::Slot* Scheduler::Place(const std::vector<llama_token>& prompt, std::vector<bool>& copy_source) {
+  llama_memory_t mem = llama_get_memory(ctx_);
+  // The prompt's last token is always decoded: its logits choose the first new token.
+  const size_t usable = prompt.size() - 1;
+  Slot* source = nullptr;
+  size_t source_n = 0;
+  if (options_.prefix_cache) {
+    for (Slot& s : slots_) {
+      size_t n = std::min(CommonPrefix(s.cached, prompt), usable);
+      if (n > source_n) source = &s, source_n = n;
+    }
+  }
+  // A conversation that continues where a free slot left off stays there.
+  if (source && !source->active && source_n == source->cached.size() && !copy_source[source->seq]) {
+    source->reused = static_cast<int32_t>(source_n);
+    return source;
+  }
+  Slot* target = Victim(copy_source);
+  if (!target) return nullptr;
+  auto stored_tokens = [&] {
+    std::optional<PrefixStore::Match> m = options_.prefix_cache ? store_.Longest(prompt) : std::nullopt;
+    return m ? std::min(m->tokens, usable) : 0;
+  };
+  const size_t stored_n = stored_tokens();
+
+  if (source == target && source_n >= stored_n) {
+    // Its own cache is the best start: keep that prefix, and the rest in the store.
+    if (target->cached.size() - source_n >= options_.min_saved_tokens) Save(*target);
+    llama_memory_seq_rm(mem, target->seq, static_cast<llama_pos>(source_n), -1);
+    target->cached.resize(source_n);
+    target->reused = static_cast<int32_t>(source_n);
+    return target;
+  }
+  Save(*target);
+  Forget(*target);
+  if (source && source_n >= stored_n) {
+    // Cross-stream copies are whole-sequence in llama.cpp; what follows the prefix is cut.
+    llama_memory_seq_cp(mem, source->seq, target->seq, -1, -1);
+    llama_memory_seq_rm(mem, target->seq, static_cast<llama_pos>(source_n), -1);
+    target->cached.assign(source->cached.begin(), source->cached.begin() + static_cast<ptrdiff_t>(source_n));
+    target->reused = static_cast<int32_t>(source_n);
+    copy_source[source->seq] = true;
+    return target;
+  }
+  // Looked up again: saving the target may have evicted or replaced what matched before.
+  std::optional<PrefixStore::Match> stored = stored_n > 0 ? store_.Longest(prompt) : std::nullopt;
+  if (!stored) return target;
+  const size_t n = std::min(stored->tokens, usable);
+  PrefixEntry entry = store_.Take(*stored);
+  if (llama_state_seq_set_data(ctx_, entry.state.data(), entry.state.size(), target->seq) == 0) {
+    LN_WARN << "a saved prefix of " << entry.tokens.size() << " tokens could not be restored; decoding it again";
+    Forget(*target);
+    return target;
+  }
+  llama_memory_seq_rm(mem, target->seq, static_cast<llama_pos>(n), -1);
+  entry.tokens.resize(n);
+  target->cached = std::move(entry.tokens);
+  target->reused = static_cast<int32_t>(n);
+  return target;
+}
+
+Scheduler::Slot* Scheduler::Victim(const std::vector<bool>& copy_source) {
+  Slot* victim = nullptr;
+  for (Slot& s : slots_) {
+    if (s.active || copy_source[s.seq]) continue;
+    if (!victim || (s.cached.empty() != victim->cached.empty() ? s.cached.empty() : s.last_used < victim->last_used)) {
+      victim = &s;
+    }
+  }
+  return victim;
+}
+
+void Scheduler::Save(const Slot& slot) {
+  if (store_.capacity() == 0 || slot.cached.size() < options_.min_saved_tokens) return;
+  PrefixEntry entry;
+  entry.state.resize(llama_state_seq_get_size(ctx_, slot.seq));
+  if (entry.state.size() > store_.capacity()) return;
+  size_t written = llama_state_seq_get_data(ctx_, entry.state.data(), entry.state.size(), slot.seq);
+  if (written == 0) return;
+  entry.state.resize(written);
+  entry.tokens = slot.cached;
+  entry.conversation = slot.conversation;
+  store_.Put(std::move(entry));
+}
+
+void Scheduler::Forget(Slot& slot) {
+  llama_memory_seq_rm(llama_get_memory(ctx_), slot.seq, -1, -1);
+  slot.cached.clear();
+  slot.conversation = 0;
+  slot.reused = 0;
+}
+
+void Scheduler::PublishHeld() {
+  std::vector<std::pair<uint64_t, size_t>> held;
+  for (const Slot& s : slots_) {
+    if (s.conversation != 0 && !s.cached.empty()) held.emplace_back(s.conversation, s.cached.size());
+  }
+  store_.ForEach([&](const PrefixEntry& e) {
+    if (e.conversation != 0) held.emplace_back(e.conversation, e.tokens.size());
+  });
+  std::lock_guard<std::mutex> lock(mu_);
+  held_ = std::move(held);
+  store_bytes_ = store_.bytes();
+  store_entries_ = store_.size();
 }
 
 void Scheduler::StartSlot(Slot& slot, PendingRequest req) {
-  llama_memory_seq_rm(llama_get_memory(ctx_), slot.seq, -1, -1);
   slot.active = true;
-  slot.prompt_done = 0;
-  slot.n_past = 0;
+  slot.prompt_done = static_cast<size_t>(slot.reused);
+  slot.n_past = slot.reused;
+  slot.conversation = req.request.conversation;
   slot.next = -1;
   slot.logits_at = -1;
   slot.generated = 0;
@@ -175,6 +302,12 @@ void Scheduler::StartSlot(Slot& slot, PendingRequest req) {
   slot.req = std::move(req);
   std::lock_guard<std::mutex> lock(mu_);
   ++busy_;
+  if (slot.reused > 0) {
+    ++prefix_hits_;
+    cached_tokens_total_ += static_cast<uint64_t>(slot.reused);
+  } else {
+    ++prefix_misses_;
+  }
 }
 
 bool Scheduler::FillBatch() {
@@ -183,6 +316,7 @@ bool Scheduler::FillBatch() {
     slot.logits_at = -1;
     if (slot.active && slot.next >= 0) {
       slot.logits_at = batch_.Add(slot.next, slot.n_past, slot.seq, true);
+      slot.cached.push_back(slot.next);
     }
   }
   // Prompts fill what room is left, oldest admission first, in chunks.
@@ -196,6 +330,7 @@ bool Scheduler::FillBatch() {
     while (slot->prompt_done < prompt.size() && batch_.size() < batch_.capacity()) {
       bool last = slot->prompt_done + 1 == prompt.size();
       int32_t i = batch_.Add(prompt[slot->prompt_done], slot->n_past, slot->seq, last);
+      slot->cached.push_back(prompt[slot->prompt_done]);
       if (last) slot->logits_at = i;
       ++slot->prompt_done;
       ++slot->n_past;
@@ -209,7 +344,10 @@ void Scheduler::HandleDecodeFailure(int32_t code) {
   LN_ERROR << "decode step failed: " << why;
   for (Slot& slot : slots_) {
     if (slot.active) FinishSlot(slot, FinishReason::kError, Status::Internal(why));
+    // What the failed step left in the cache is unknown: no slot's cache is trusted.
+    Forget(slot);
   }
+  PublishHeld();
 }
 
 void Scheduler::SampleAndEmit(Slot& slot) {
@@ -245,11 +383,14 @@ void Scheduler::FinishSlot(Slot& slot, FinishReason reason, Status error) {
   res.error = std::move(error);
   res.prompt_tokens = static_cast<int32_t>(slot.req.prompt.size());
   res.completion_tokens = slot.generated;
+  res.cached_tokens = slot.reused;
   res.queue_seconds = Seconds(slot.admitted - slot.req.submitted);
   res.first_token_seconds = slot.generated > 0 ? Seconds(slot.first_token - slot.req.submitted) : 0;
   res.generation_seconds = Seconds(now - slot.req.submitted);
 
-  llama_memory_seq_rm(llama_get_memory(ctx_), slot.seq, -1, -1);
+  // The slot's cache stays for the next request that shares its prefix.
+  if (!options_.prefix_cache) Forget(slot);
+  slot.last_used = now;
   slot.active = false;
   slot.next = -1;
   slot.logits_at = -1;
@@ -270,6 +411,7 @@ void Scheduler::FinishSlot(Slot& slot, FinishReason reason, Status error) {
            << res.generation_seconds << " s";
   slot.req.stream->Finish(std::move(res));
   slot.req.stream.reset();
+  PublishHeld();
 }
 
 void Scheduler::RecordStep(int32_t generated_tokens) {

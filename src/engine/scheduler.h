@@ -2,6 +2,8 @@
 // one that calls llama_decode or touches the context: every step it puts the next token of
 // every generating request, plus chunks of new prompts in what room is left, into one
 // llama_decode, then samples each request's next token from that decode's logits.
+// A slot keeps its sequence's KV cache after its request ends, so that a request sharing a
+// prefix with it (the next turn of a conversation) decodes only what is new; see Place().
 #pragma once
 
 #include <chrono>
@@ -18,6 +20,7 @@
 #include "engine/generation.h"
 #include "engine/generation_stream.h"
 #include "engine/llama_handles.h"
+#include "engine/prefix_store.h"
 #include "engine/stop_matcher.h"
 #include "engine/utf8_stream.h"
 
@@ -39,6 +42,9 @@ struct SchedulerOptions {
   int32_t n_batch = 512;   // tokens per llama_decode at most
   int32_t n_ctx_seq = 2048;  // positions per sequence
   int32_t max_queue = 64;
+  bool prefix_cache = true;       // reuse cached prefixes; off: every prompt is decoded whole
+  size_t cache_ram_bytes = 0;     // host memory for saved sequences (PrefixStore); 0: slots only
+  size_t min_saved_tokens = 32;   // shorter sequences are not worth a save
 };
 
 class Scheduler {
@@ -54,6 +60,8 @@ class Scheduler {
   // Cancels everything, waits for the thread. Idempotent, thread-safe.
   void Stop();
   EngineMetrics Metrics() const;
+  // The most tokens cached for a conversation (in a slot or the host store). Thread-safe.
+  int32_t CachedTokensFor(uint64_t conversation) const;
 
  private:
   struct Slot {
@@ -69,10 +77,24 @@ class Scheduler {
     Utf8Stream utf8;
     std::unique_ptr<StopMatcher> stop;
     SteadyClock::time_point admitted, first_token;
+    // What the sequence holds in the KV cache, position 0 on; kept after the request ends.
+    std::vector<llama_token> cached;
+    uint64_t conversation = 0;  // of the request that filled it
+    int32_t reused = 0;         // cached tokens the current request started from
+    SteadyClock::time_point last_used;
   };
 
   void Run();
   void Admit(std::deque<PendingRequest>& incoming);
+  // Picks a free slot for `prompt` and fills its sequence with the longest cached prefix
+  // there is: its own, another slot's (copied) or one from the host store (restored).
+  // `copy_source` marks slots whose sequence is being copied this step: they must not be
+  // overwritten before the copy runs in the next decode. nullptr when no slot can take it now.
+  Slot* Place(const std::vector<llama_token>& prompt, std::vector<bool>& copy_source);
+  Slot* Victim(const std::vector<bool>& copy_source);
+  void Save(const Slot& slot);
+  void Forget(Slot& slot);
+  void PublishHeld();
   void StartSlot(Slot& slot, PendingRequest req);
   bool FillBatch();
   void HandleDecodeFailure(int32_t code);
@@ -88,6 +110,7 @@ class Scheduler {
   // Scheduler thread only.
   std::vector<Slot> slots_;
   LlamaBatch batch_;
+  PrefixStore store_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -98,6 +121,9 @@ class Scheduler {
   std::deque<std::pair<SteadyClock::time_point, int32_t>> recent_steps_;
   double request_tps_ = 0;
   uint64_t prompt_tokens_total_ = 0, completion_tokens_total_ = 0, requests_total_ = 0;
+  uint64_t prefix_hits_ = 0, prefix_misses_ = 0, cached_tokens_total_ = 0;
+  size_t store_bytes_ = 0, store_entries_ = 0;
+  std::vector<std::pair<uint64_t, size_t>> held_;  // conversation -> cached tokens, slots and store
 
   std::thread thread_;
 };

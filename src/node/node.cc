@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "engine/llama_engine.h"
+#include "api/cache_route.h"
 #include "api/native_api.h"
 #include "api/openai_api.h"
 #include "api/identity_route.h"
@@ -78,6 +79,8 @@ Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_
     eo.n_threads = config.threads;
     eo.n_gpu_layers = config.n_gpu_layers;
     eo.max_queue = config.max_queue;
+    eo.prefix_cache = config.prefix_cache;
+    eo.cache_ram_bytes = static_cast<size_t>(config.cache_ram_mib) << 20;
     Result<std::unique_ptr<engine::Engine>> opened = engine::OpenLlamaEngine(eo);
     if (!opened.ok()) return opened.status();
     engine = std::move(opened).value();
@@ -91,6 +94,7 @@ Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_
   api::RegisterNativeApi(http, node->context_);
   api::RegisterOpenAiApi(http, node->context_);
   api::RegisterSwarmApi(http, node->swarm_->view(), node->swarm_->dht());
+  api::RegisterCacheApi(http, node->context_);
   swarm::Swarm* member = node->swarm_.get();
   api::RegisterIdentityApi(http, [member](const std::string& nonce) { return member->ProveIdentity(nonce); });
   if (!config.swarm_secret.empty()) {
@@ -122,7 +126,8 @@ Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_
     s.accepting = ctx->running;
     return s;
   };
-  if (Status s = node->swarm_->Start(local, node->http_->port()); !s.ok()) return s;
+  auto cached = [ctx](uint64_t conversation) { return ctx->engine->CachedTokensFor(conversation); };
+  if (Status s = node->swarm_->Start(local, cached, node->http_->port()); !s.ok()) return s;
   return node;
 }
 

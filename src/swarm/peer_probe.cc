@@ -18,12 +18,12 @@ std::unique_ptr<httplib::Client> ProbeClient(const std::string& ip, int32_t port
 }  // namespace
 
 Result<ProbeAnswer> ProbeGet(const std::string& ip, int32_t port, const std::string& path,
-                             std::chrono::milliseconds timeout, size_t max_body_bytes) {
+                             std::chrono::milliseconds timeout, size_t max_body_bytes, const httplib::Headers& headers) {
   std::unique_ptr<httplib::Client> client = ProbeClient(ip, port, timeout);
   ProbeAnswer answer;
   bool too_large = false;
   httplib::Result r = client->Get(
-      path, [&](const httplib::Response& res) {
+      path, headers, [&](const httplib::Response& res) {
         answer.status = res.status;
         return true;
       },

@@ -18,12 +18,10 @@ RouteDecision Router::Decide(const std::string& model, bool forwarded, const Loc
   // A free slot here beats any hop.
   if (serves_here && local.free_slots > 0) return d;
 
-  for (const protocol::NodeRecord& p : peers) {
-    if (p.node_id == local.node_id || Avoided(p.node_id) || (refused_ && refused_(p))) continue;
-    if (!any && p.model != model) continue;
+  for (protocol::NodeRecord& p : Eligible(model, local, peers)) {
     // When this node could serve it too, a hop only pays off for a peer with a free slot.
     if (serves_here && protocol::FreeSlotsOf(p) == 0) continue;
-    d.peers.push_back(p);
+    d.peers.push_back(std::move(p));
   }
   std::stable_sort(d.peers.begin(), d.peers.end(), [](const protocol::NodeRecord& a, const protocol::NodeRecord& b) {
     int32_t fa = protocol::FreeSlotsOf(a), fb = protocol::FreeSlotsOf(b);
@@ -40,6 +38,18 @@ RouteDecision Router::Decide(const std::string& model, bool forwarded, const Loc
     d.kind = serves_here ? RouteDecision::Kind::kLocal : RouteDecision::Kind::kNotFound;
   }
   return d;
+}
+
+std::vector<protocol::NodeRecord> Router::Eligible(const std::string& model, const LocalState& local,
+                                                   const std::vector<protocol::NodeRecord>& peers) const {
+  const bool any = protocol::IsAnyModel(model);
+  std::vector<protocol::NodeRecord> out;
+  for (const protocol::NodeRecord& p : peers) {
+    if (p.node_id == local.node_id || Avoided(p.node_id) || (refused_ && refused_(p))) continue;
+    if (!any && p.model != model) continue;
+    out.push_back(p);
+  }
+  return out;
 }
 
 void Router::MarkRefused(const std::string& node_id) {

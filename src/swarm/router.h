@@ -46,6 +46,9 @@ class Router {
   // peers that are avoided or refused.
   RouteDecision Decide(const std::string& model, bool forwarded, const LocalState& local,
                        const std::vector<protocol::NodeRecord>& peers) const;
+  // The peers that may serve `model` now, free or not: not this node, not avoided or refused.
+  std::vector<protocol::NodeRecord> Eligible(const std::string& model, const LocalState& local,
+                                             const std::vector<protocol::NodeRecord>& peers) const;
 
   // A peer that answered a forwarded request with a refusal (5xx, 429, 401, 403) is avoided for
   // a while. One that did not answer at all is the verifier's (MarkDown).

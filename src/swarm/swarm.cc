@@ -4,11 +4,11 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include <nlohmann/json.hpp>
 
 #include "core/log.h"
 #include "dht/node_id.h"
 #include "http/http_errors.h"
+#include "protocol/affinity.h"
 #include "protocol/identity.h"
 #include "protocol/rules.h"
 #include "swarm/host_facts.h"
@@ -20,15 +20,6 @@ using http::SetOpenAiError;
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
-
-// Just the "model" field of a request body; empty when absent or unreadable (the route's own
-// parser then reports what is wrong with the body).
-std::string ModelOf(const std::string& body) {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (!j.is_object()) return "";
-  auto it = j.find("model");
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 std::string DefaultKeyPath(int32_t dht_port) {
   const char* state = std::getenv("XDG_STATE_HOME");
@@ -98,13 +89,15 @@ Result<std::unique_ptr<Swarm>> Swarm::Create(const SwarmOptions& config, const s
   ProxyOptions po;
   po.self_node_id = node_id;
   s->proxy_ = std::make_unique<Proxy>(po, *s->router_, *s->verifier_, s->forward_auth_.get());
+  s->affinity_ = std::make_unique<CacheAffinity>(CacheAffinityOptions{}, *s->verifier_, s->forward_auth_.get());
   return s;
 }
 
 Swarm::~Swarm() { Leave(std::chrono::milliseconds(0)); }
 
-Status Swarm::Start(std::function<LocalNodeState()> local, int32_t http_port) {
+Status Swarm::Start(std::function<LocalNodeState()> local, CachedTokensFn cached, int32_t http_port) {
   local_ = std::move(local);
+  cached_ = std::move(cached);
   http_port_ = http_port;
   hasher_ = std::thread([this, path = options_.model_path] {
     *model_sha256_ = Sha256OfFile(path);
@@ -155,10 +148,14 @@ protocol::NodeRecord Swarm::SelfRecord() const {
 
 httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool openai_errors) {
   return [this, local = std::move(local), openai_errors](const httplib::Request& req, httplib::Response& res) {
-    std::string model = ModelOf(req.body);
+    // The route's own parser reports what is wrong with a body this cannot read.
+    protocol::RoutingFacts facts = protocol::ReadRoutingFacts(req.body);
+    const std::string& model = facts.model;
     protocol::NodeRecord self = SelfRecord();
     LocalState here{node_id_, self.model, self.free_slots};
-    RouteDecision d = router_->Decide(model, req.has_header(protocol::kForwardedHeader), here, view_->Peers());
+    const bool forwarded = req.has_header(protocol::kForwardedHeader);
+    RouteDecision d = router_->Decide(model, forwarded, here, view_->Peers());
+    if (!forwarded) d = PlaceConversation(std::move(d), facts, self, here);
     auto fail = [&](int status, const std::string& msg, const std::string& code) {
       if (openai_errors) {
         SetOpenAiError(res, status, msg, "model", code);
@@ -186,6 +183,29 @@ httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool open
         return fail(503, "every node serving '" + model + "' failed; try again", "");
     }
   };
+}
+
+RouteDecision Swarm::PlaceConversation(RouteDecision d, const protocol::RoutingFacts& facts,
+                                       const protocol::NodeRecord& self, const LocalState& here) const {
+  if (facts.conversation == 0 || d.kind == RouteDecision::Kind::kNotFound) return d;
+  const bool serves_here = protocol::IsAnyModel(facts.model) || facts.model == self.model;
+  std::vector<protocol::NodeRecord> eligible = router_->Eligible(facts.model, here, view_->Peers());
+  if (eligible.empty()) return d;
+  std::optional<protocol::CacheReport> mine;
+  if (serves_here) mine = protocol::CacheReport{node_id_, cached_ ? cached_(facts.conversation) : 0, self.free_slots};
+  std::string chosen = affinity_->Choose(facts.conversation, mine, eligible);
+  RouteDecision placed;
+  if (chosen == node_id_) return placed;  // kLocal
+  placed.kind = RouteDecision::Kind::kForward;
+  placed.local_fallback = serves_here;
+  for (protocol::NodeRecord& p : eligible) {
+    if (p.node_id == chosen) placed.peers.push_back(std::move(p));
+  }
+  // Should the chosen node fail, the usual order takes over.
+  for (protocol::NodeRecord& p : d.peers) {
+    if (p.node_id != chosen) placed.peers.push_back(std::move(p));
+  }
+  return placed;
 }
 
 Result<IdentityProof> Swarm::ProveIdentity(const std::string& nonce) const {

@@ -15,6 +15,7 @@
 #include "core/status.h"
 #include "dht/dht_node.h"
 #include "dht/record_signing.h"
+#include "swarm/cache_affinity.h"
 #include "swarm/forward_auth.h"
 #include "swarm/identity_proof.h"
 #include "swarm/peer_verifier.h"
@@ -46,9 +47,11 @@ class Swarm {
                                                dht::IdentityKey key);
   ~Swarm();
 
-  // Joins (bootstrap retried in the background), starts publishing and watching. `local` is
-  // called from the swarm's threads and request threads until Leave() returns.
-  Status Start(std::function<LocalNodeState()> local, int32_t http_port);
+  // How many prompt tokens of a conversation this node's engine holds (cache-aware routing).
+  using CachedTokensFn = std::function<int32_t(uint64_t conversation)>;
+  // Joins (bootstrap retried in the background), starts publishing and watching. `local` and
+  // `cached` are called from the swarm's threads and request threads until Leave() returns.
+  Status Start(std::function<LocalNodeState()> local, CachedTokensFn cached, int32_t http_port);
   // Publishes tombstones (waiting up to `timeout` for them to be stored), then stops the
   // publisher, the view and the DHT. Idempotent: a second call does nothing.
   void Leave(std::chrono::milliseconds timeout);
@@ -76,6 +79,10 @@ class Swarm {
  private:
   Swarm() = default;
   protocol::NodeRecord SelfRecord() const;
+  // `d` with the conversation's node first (protocol/affinity.h), when it has one and more
+  // than one node could serve it.
+  RouteDecision PlaceConversation(RouteDecision d, const protocol::RoutingFacts& facts, const protocol::NodeRecord& self,
+                                  const LocalState& here) const;
 
   SwarmOptions options_;
   std::string node_id_;
@@ -87,7 +94,9 @@ class Swarm {
   std::unique_ptr<Router> router_;
   std::unique_ptr<ForwardAuth> forward_auth_;  // null without a swarm secret
   std::unique_ptr<Proxy> proxy_;
+  std::unique_ptr<CacheAffinity> affinity_;
   std::function<LocalNodeState()> local_;
+  CachedTokensFn cached_;
   std::string public_host_;
   int32_t http_port_ = 0;
   std::thread hasher_;

@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <map>
+#include <mutex>
 
 namespace llamanet::client {
 namespace {
@@ -51,8 +52,18 @@ class FakeTransport : public Transport {
     q.pop_front();
     return r;
   }
+  Result<protocol::CacheReport> AskCache(const NodeInfo& node, uint64_t) override {
+    std::lock_guard<std::mutex> lock(mu);
+    asked.push_back(node.node_id);
+    auto it = cache.find(node.node_id);
+    if (it == cache.end()) return Status::IoError("no answer");
+    return it->second;
+  }
   std::vector<std::string> sent;
   std::map<std::string, std::deque<AttemptResult>> script;
+  std::map<std::string, protocol::CacheReport> cache;  // what each node says of the conversation
+  std::mutex mu;                                       // AskCache runs on several threads
+  std::vector<std::string> asked;                      // guarded by mu
 };
 
 AttemptResult Failure(Status s, bool delivered = false) {
@@ -228,6 +239,36 @@ TEST_F(FailoverTest, PrefersTheNodeWithFewerOwnRequestsInFlight) {
   health_.Begin("a");  // a is busy with one of our requests
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(Make().Run(call_, nullptr).ok());
   for (const std::string& id : transport_.sent) EXPECT_EQ(id, "b");
+}
+
+TEST_F(FailoverTest, AConversationGoesToTheNodeHoldingIt) {
+  source_.nodes = {Node("a"), Node("b"), Node("c")};
+  call_.conversation = protocol::ConversationKey({{"user", "hello"}});
+  transport_.cache = {{"a", {"a", 0, 4}}, {"b", {"b", 120, 2}}, {"c", {"c", 0, 4}}};
+  for (int i = 0; i < 5; ++i) {
+    Result<Completion> r = Make().Run(call_, nullptr);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->node_id, "b");
+  }
+  EXPECT_EQ(transport_.asked.size(), 15u);  // the three ranked nodes, each time
+}
+
+TEST_F(FailoverTest, ANewConversationGoesToTheFreestAndAFullHolderIsLeft) {
+  source_.nodes = {Node("a"), Node("b"), Node("c")};
+  call_.conversation = protocol::ConversationKey({{"user", "new"}});
+  transport_.cache = {{"a", {"a", 0, 1}}, {"b", {"b", 0, 3}}, {"c", {"c", 500, 0}}};
+  Result<Completion> r = Make().Run(call_, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->node_id, "b");
+}
+
+TEST_F(FailoverTest, NodesThatCannotSayCountAsHoldingNothing) {
+  source_.nodes = {Node("a"), Node("b")};
+  call_.conversation = protocol::ConversationKey({{"user", "x"}});
+  transport_.cache = {{"b", {"b", 50, 1}}};  // a does not answer /cache
+  Result<Completion> r = Make().Run(call_, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->node_id, "b");
 }
 
 TEST(BackoffTest, DoublesWithinBounds) {

@@ -58,6 +58,20 @@ TEST(ConfigTest, AllowPrivatePeersIsOffUnlessAFlagOrItsVariableSaysSo) {
                    ->config.allow_private_peers);
 }
 
+TEST(ConfigTest, ThePrefixCacheIsOnWithTwoGibibytesOfHostMemoryUnlessSaidOtherwise) {
+  const NodeConfig d = Parse({"--model-path", "m"})->config;
+  EXPECT_TRUE(d.prefix_cache);
+  EXPECT_EQ(d.cache_ram_mib, 2048);
+  Result<ParsedCommandLine> off = Parse({"--model-path", "m", "--prefix-cache=off", "--cache-ram", "0"});
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->config.prefix_cache);
+  EXPECT_EQ(off->config.cache_ram_mib, 0);
+  EXPECT_EQ(Parse({"--model-path", "m"}, {{"LLAMANET_CACHE_RAM", "512"}})->config.cache_ram_mib, 512);
+  Result<ParsedCommandLine> bad = Parse({"--model-path", "m", "--cache-ram", "-1"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("--cache-ram"), std::string::npos);
+}
+
 TEST(ConfigTest, BadValuesAreOneLineErrorsNamingTheSource) {
   struct Case {
     std::vector<std::string> args;

@@ -72,7 +72,12 @@ test('completions.create with stream: true', async () => {
   }
   assert.equal(text, whole.choices[0].text);
   assert.equal(finish, 'length');
-  assert.deepEqual(usage, whole.usage);
+  const { prompt_tokens_details: wholeDetails, ...wholeCounts } = whole.usage;
+  const { prompt_tokens_details: details, ...counts } = usage;
+  assert.deepEqual(counts, wholeCounts);
+  // The same prompt again: all of it but the last token comes from the prefix cache.
+  assert.equal(typeof wholeDetails.cached_tokens, 'number');
+  assert.equal(details.cached_tokens, usage.prompt_tokens - 1);
 });
 
 test('chat.completions.create, whole and with stream: true', async () => {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,11 +29,12 @@ class FakeEngine final : public engine::Engine {
   explicit FakeEngine(Options options) : options_(std::move(options)) {}
   ~FakeEngine() override { Shutdown(); }
 
-  Result<std::shared_ptr<engine::GenerationStream>> Submit(engine::GenerationRequest) override {
+  Result<std::shared_ptr<engine::GenerationStream>> Submit(engine::GenerationRequest request) override {
     auto stream = std::make_shared<engine::GenerationStream>();
     ++submitted;
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return Status::Unavailable("stopping");
+    if (request.conversation != 0) conversations_.insert(request.conversation);
     threads_.emplace_back([this, stream] { Generate(*stream); });
     return stream;
   }
@@ -49,6 +51,14 @@ class FakeEngine final : public engine::Engine {
     engine::EngineMetrics m;
     m.slots_total = options_.slots;
     return m;
+  }
+
+  // A conversation it served counts as cached whole (kCachedTokens), as a real engine's would
+  // until evicted.
+  static constexpr int32_t kCachedTokens = 64;
+  int32_t CachedTokensFor(uint64_t conversation) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return conversations_.count(conversation) ? kCachedTokens : 0;
   }
 
   void Shutdown() override {
@@ -100,8 +110,9 @@ class FakeEngine final : public engine::Engine {
   }
 
   const Options options_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   bool stopping_ = false;              // guarded by mu_
+  std::set<uint64_t> conversations_;   // guarded by mu_
   std::vector<std::thread> threads_;  // guarded by mu_
 };
 
