@@ -174,6 +174,8 @@ def main():
     convs_list = [int(x) for x in a.convs.split(",")]
     scenarios = a.scenarios.split(",")
     tmp = tempfile.mkdtemp(prefix="llamanet-chat-bench-")
+    # A TERM (or ^C) still stops the servers this started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("chat_bench: stopped"))
     servers = []
 
     def node(name, extra=(), bootstrap=None):

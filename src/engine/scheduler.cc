@@ -188,12 +188,10 @@ Scheduler::Slot* Scheduler::Place(const std::vector<llama_token>& prompt, std::v
       if (n > source_n) source = &s, source_n = n;
     }
   }
-  // A conversation that continues where a free slot left off stays there.
-  if (source && !source->active && source_n == source->cached.size() && !copy_source[source->seq]) {
-    source->reused = static_cast<int32_t>(source_n);
-    return source;
-  }
-  Slot* target = Victim(copy_source);
+  // A conversation continuing in its free slot stays there. The match may stop short of the
+  // slot's end: the reply's text, resent, need not tokenize as it was generated.
+  const bool continues = source && !source->active && !copy_source[source->seq] && 2 * source_n >= source->cached.size();
+  Slot* target = continues ? source : Victim(copy_source);
   if (!target) return nullptr;
   auto stored_tokens = [&] {
     std::optional<PrefixStore::Match> m = options_.prefix_cache ? store_.Longest(prompt) : std::nullopt;
