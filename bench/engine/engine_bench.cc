@@ -1,10 +1,19 @@
-// Engine throughput against raw llama_decode, the ceiling, in one run on one model:
-//   raw: 1 sequence, then 4 sequences in one batch (greedy, prompt excluded from timing)
-//   engine: 1 request, then 4 concurrent requests (same prompt length and token count)
-// Prints tokens/s and engine/raw ratios. Not a test: timings here are noisy.
+// Engine throughput against raw llama_decode, the ceiling, per batch size, in one run on one
+// model. For each batch size B:
+//   raw: B sequences decoded together by a bare loop (greedy argmax on the host; prompts
+//        excluded from timing), in a context shaped like the engine's (B sequences, same
+//        positions per sequence, separate KV streams);
+//   engine: B concurrent greedy requests to an engine opened with B slots, counted from the
+//        moment the first of them has its first token;
+//   backend (with --backend-sampling 1): the raw loop with llama.cpp's backend greedy sampler
+//        attached to every sequence, so the argmax runs in the graph and the host reads tokens.
+// Each figure is the best of --rounds interleaved runs. Not a test: timings here are noisy.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,12 +31,26 @@ struct Args {
   std::string model = "models/tinyllama-1.1b-q4_0.gguf";
   int threads = 2;
   int prompt_tokens = 32;
-  int new_tokens = 64;
-  int parallel = 4;
-  int rounds = 3;  // each figure is the best of this many runs, interleaved, to damp noise
+  int new_tokens = 32;
+  std::vector<int> batches = {1, 4, 16, 32, 64};
+  int rounds = 3;
+  bool backend_sampling = false;
+};
+
+// What the engine and the raw loop share, so that they decode over the same context shape.
+struct Shape {
+  int seqs;
+  int ctx_per_seq;
+  int n_batch;
 };
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+Shape ShapeFor(const Args& a, int seqs) {
+  // All prompts fit in one decode, so that every sequence starts generating in the same step,
+  // as in the raw loop.
+  return {seqs, a.prompt_tokens + a.new_tokens + 16, std::max(512, seqs * (a.prompt_tokens + 8))};
+}
 
 std::vector<llama_token> PromptTokens(const llama_vocab* vocab, int n, int variant) {
   std::string text = "Request " + std::to_string(variant) +
@@ -42,55 +65,112 @@ std::vector<llama_token> PromptTokens(const llama_vocab* vocab, int n, int varia
   return tokens;
 }
 
-// Greedy decoding of `seqs` sequences together; returns generated tokens/s over all of them.
-double RawDecode(const Args& a, llama_model* model, int seqs) {
-  llama_context_params cp = llama_context_default_params();
-  cp.n_ctx = 256 * seqs;
-  cp.n_seq_max = seqs;
-  cp.n_batch = 512;
-  cp.n_ubatch = 512;
-  cp.n_threads = a.threads;
-  cp.n_threads_batch = a.threads;
-  cp.kv_unified = false;
-  cp.no_perf = true;
-  LlamaContextPtr ctx(llama_init_from_model(model, cp));
-  const llama_vocab* vocab = llama_model_get_vocab(model);
-  const int n_vocab = llama_vocab_n_tokens(vocab);
-  LlamaBatch batch(512, 1);
-  std::vector<llama_token> last(seqs);
-  for (int s = 0; s < seqs; ++s) {
-    std::vector<llama_token> prompt = PromptTokens(vocab, a.prompt_tokens, s);
-    for (int i = 0; i < a.prompt_tokens; ++i) batch.Add(prompt[i], i, s, i + 1 == a.prompt_tokens);
-  }
-  llama_decode(ctx.get(), batch.get());
-  auto argmax = [&](int idx) {
-    const float* logits = llama_get_logits_ith(ctx.get(), idx);
-    int best = 0;
-    for (int t = 1; t < n_vocab; ++t) if (logits[t] > logits[best]) best = t;
-    return best;
-  };
-  for (int s = 0; s < seqs; ++s) last[s] = argmax((s + 1) * a.prompt_tokens - 1);
-  auto start = Clock::now();
-  for (int step = 0; step < a.new_tokens - 1; ++step) {
-    batch.Clear();
-    for (int s = 0; s < seqs; ++s) batch.Add(last[s], a.prompt_tokens + step, s, true);
-    if (llama_decode(ctx.get(), batch.get()) != 0) {
-      std::fprintf(stderr, "raw decode failed\n");
+// A bare decode loop over one context; Run() returns generated tokens/s over all sequences.
+class RawDecoder {
+ public:
+  RawDecoder(const Args& a, llama_model* model, Shape shape, bool backend_sampling)
+      : a_(a), shape_(shape), vocab_(llama_model_get_vocab(model)), batch_(shape.n_batch, 1) {
+    llama_context_params cp = llama_context_default_params();
+    cp.n_ctx = static_cast<uint32_t>(shape.ctx_per_seq * shape.seqs);
+    cp.n_seq_max = shape.seqs;
+    cp.n_batch = shape.n_batch;
+    cp.n_ubatch = shape.n_batch;
+    cp.n_threads = a.threads;
+    cp.n_threads_batch = a.threads;
+    cp.kv_unified = false;
+    cp.no_perf = true;
+    std::vector<llama_sampler_seq_config> configs;
+    if (backend_sampling) {
+      for (int s = 0; s < shape.seqs; ++s) {
+        samplers_.emplace_back(llama_sampler_chain_init(llama_sampler_chain_default_params()));
+        llama_sampler_chain_add(samplers_.back().get(), llama_sampler_init_greedy());
+        configs.push_back({s, samplers_.back().get()});
+      }
+      cp.samplers = configs.data();
+      cp.n_samplers = configs.size();
+    }
+    ctx_.reset(llama_init_from_model(model, cp));
+    if (!ctx_) {
+      std::fprintf(stderr, "engine_bench: could not create a raw context\n");
       std::exit(1);
     }
-    for (int s = 0; s < seqs; ++s) last[s] = argmax(s);
+    backend_ = backend_sampling;
   }
-  return seqs * (a.new_tokens - 1) / Seconds(Clock::now() - start);
+
+  double Run() {
+    llama_memory_clear(llama_get_memory(ctx_.get()), true);
+    const int seqs = shape_.seqs;
+    std::vector<llama_token> last(seqs);
+    batch_.Clear();
+    for (int s = 0; s < seqs; ++s) {
+      std::vector<llama_token> prompt = PromptTokens(vocab_, a_.prompt_tokens, s);
+      for (int i = 0; i < a_.prompt_tokens; ++i) batch_.Add(prompt[i], i, s, i + 1 == a_.prompt_tokens);
+    }
+    Decode();
+    for (int s = 0; s < seqs; ++s) last[s] = Pick((s + 1) * a_.prompt_tokens - 1);
+    auto start = Clock::now();
+    for (int step = 0; step < a_.new_tokens - 1; ++step) {
+      batch_.Clear();
+      for (int s = 0; s < seqs; ++s) batch_.Add(last[s], a_.prompt_tokens + step, s, true);
+      Decode();
+      for (int s = 0; s < seqs; ++s) last[s] = Pick(s);
+    }
+    return seqs * (a_.new_tokens - 1) / Seconds(Clock::now() - start);
+  }
+
+ private:
+  void Decode() {
+    if (llama_decode(ctx_.get(), batch_.get()) != 0) {
+      std::fprintf(stderr, "engine_bench: raw decode failed\n");
+      std::exit(1);
+    }
+  }
+
+  llama_token Pick(int idx) {
+    if (backend_) return llama_get_sampled_token_ith(ctx_.get(), idx);
+    const float* logits = llama_get_logits_ith(ctx_.get(), idx);
+    const int n_vocab = llama_vocab_n_tokens(vocab_);
+    int best = 0;
+    for (int t = 1; t < n_vocab; ++t) {
+      if (logits[t] > logits[best]) best = t;
+    }
+    return best;
+  }
+
+  const Args& a_;
+  Shape shape_;
+  const llama_vocab* vocab_;
+  LlamaBatch batch_;
+  std::vector<LlamaSamplerPtr> samplers_;  // must outlive the context that uses them
+  LlamaContextPtr ctx_;
+  bool backend_ = false;
+};
+
+std::unique_ptr<Engine> OpenEngine(const Args& a, Shape shape) {
+  LlamaEngineOptions eo;
+  eo.model_path = a.model;
+  eo.n_slots = shape.seqs;
+  eo.n_ctx = shape.ctx_per_seq;
+  eo.n_batch = shape.n_batch;
+  eo.n_threads = a.threads;
+  eo.show_progress = false;
+  auto engine = OpenLlamaEngine(eo);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "engine_bench: %s\n", engine.status().message().c_str());
+    std::exit(1);
+  }
+  return std::move(*engine);
 }
 
-// Runs `n` concurrent engine requests; returns generated tokens/s over all of them, counted
-// from the first token on (so that, like the raw figure, prompt processing is excluded).
-double EngineRun(Engine& engine, const Args& a, const llama_vocab* vocab, int n, double* ttft) {
-  std::vector<std::shared_ptr<GenerationStream>> streams;
+// Runs `n` concurrent greedy engine requests; returns generated tokens/s over all of them
+// while all of them generate: from the poll that finds every stream past its first token to
+// the poll that finds the first one done. The scheduler may admit a burst over two steps, and
+// the step that holds the late prompts is prompt processing, which the raw figure excludes.
+double EngineRun(Engine& engine, const Args& a, const llama_vocab* vocab, int n) {
+  std::vector<GenerationRequest> requests(n);
   for (int i = 0; i < n; ++i) {
-    GenerationRequest r;
-    std::vector<llama_token> prompt = PromptTokens(vocab, a.prompt_tokens, i);
-    for (llama_token t : prompt) {
+    GenerationRequest& r = requests[i];
+    for (llama_token t : PromptTokens(vocab, a.prompt_tokens, i)) {
       char buf[64];
       int len = llama_token_to_piece(vocab, t, buf, sizeof buf, 0, false);
       r.prompt.append(buf, std::max(len, 0));
@@ -99,39 +179,97 @@ double EngineRun(Engine& engine, const Args& a, const llama_vocab* vocab, int n,
     r.ignore_eos = true;
     r.sampling.temperature = 0;
     r.sampling.repeat_penalty = 1.0f;
-    auto s = engine.Submit(r);
+    r.sampling.seed = static_cast<uint32_t>(i);
+  }
+  std::vector<std::shared_ptr<GenerationStream>> streams;
+  for (GenerationRequest& r : requests) {
+    auto s = engine.Submit(std::move(r));
     if (!s.ok()) {
-      std::fprintf(stderr, "submit failed: %s\n", s.status().ToString().c_str());
+      std::fprintf(stderr, "engine_bench: submit failed: %s\n", s.status().ToString().c_str());
       std::exit(1);
     }
     streams.push_back(*s);
   }
-  double first = 1e9, last = 0, generated = 0;
-  for (auto& s : streams) {
-    GenerationEvent e = s->Collect();
-    first = std::min(first, e.result.first_token_seconds);
-    last = std::max(last, e.result.generation_seconds);
-    generated += e.result.completion_tokens - 1;
+  // One consumer polls every stream, as a server's event loop would; tokens_generated counts
+  // tokens whose text was held back too.
+  std::vector<int32_t> tokens(n, 0);
+  std::vector<bool> done(n, false);
+  Clock::time_point start, end;
+  int64_t at_start = -1, at_end = -1;
+  int finished = 0;
+  while (finished < n) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (int i = 0; i < n; ++i) {
+      if (done[i]) continue;
+      while (std::optional<GenerationEvent> e = streams[i]->Next(std::chrono::milliseconds(0))) {
+        tokens[i] = e->tokens_generated;
+        if (e->done) {
+          done[i] = true;
+          ++finished;
+          break;
+        }
+      }
+    }
+    auto now = Clock::now();
+    int64_t total = 0;
+    bool all_started = true;
+    for (int i = 0; i < n; ++i) {
+      total += tokens[i];
+      all_started = all_started && tokens[i] > 0;
+    }
+    if (at_start < 0 && all_started && finished == 0) {
+      start = now;
+      at_start = total;
+    }
+    if (at_end < 0 && finished > 0) {
+      end = now;
+      at_end = total;
+    }
   }
-  *ttft = first;
-  return generated / (last - first);
+  if (at_start < 0 || at_end <= at_start) {
+    std::fprintf(stderr, "engine_bench: the run was too short to time; raise --new-tokens\n");
+    std::exit(1);
+  }
+  return (at_end - at_start) / Seconds(end - start);
+}
+
+std::vector<int> ParseList(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');) {
+    int v = std::atoi(item.c_str());
+    if (v > 0) out.push_back(v);
+  }
+  return out;
+}
+
+bool ParseArgs(int argc, char** argv, Args& a) {
+  if (argc % 2 == 0) return false;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--model") a.model = v;
+    else if (k == "--threads") a.threads = std::atoi(v.c_str());
+    else if (k == "--prompt-tokens") a.prompt_tokens = std::max(2, std::atoi(v.c_str()));
+    else if (k == "--new-tokens") a.new_tokens = std::max(2, std::atoi(v.c_str()));
+    else if (k == "--batches") a.batches = ParseList(v);
+    else if (k == "--rounds") a.rounds = std::max(1, std::atoi(v.c_str()));
+    else if (k == "--backend-sampling") a.backend_sampling = v == "1";
+    else return false;
+  }
+  return !a.batches.empty();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Args a;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i];
-    if (k == "--model") a.model = argv[i + 1];
-    else if (k == "--threads") a.threads = std::atoi(argv[i + 1]);
-    else if (k == "--new-tokens") a.new_tokens = std::atoi(argv[i + 1]);
-    else if (k == "--rounds") a.rounds = std::max(1, std::atoi(argv[i + 1]));
-    else {
-      std::fprintf(stderr, "usage: engine_bench [--model PATH] [--threads N] [--new-tokens N] [--rounds N]\n");
-      return 2;
-    }
+  if (!ParseArgs(argc, argv, a)) {
+    std::fprintf(stderr,
+                 "usage: engine_bench [--model PATH] [--threads N] [--prompt-tokens N] [--new-tokens N]\n"
+                 "                    [--batches 1,4,16,32,64] [--rounds N] [--backend-sampling 0|1]\n");
+    return 2;
   }
+  llama_log_set([](ggml_log_level, const char*, void*) {}, nullptr);
   ModelLoadOptions lo;
   lo.path = a.model;
   lo.show_progress = false;
@@ -141,36 +279,31 @@ int main(int argc, char** argv) {
     return 2;
   }
   const llama_vocab* vocab = llama_model_get_vocab(model->get());
-  std::printf("model %s, %d threads, %d-token prompts, %d new tokens, greedy, EOS ignored\n", a.model.c_str(),
-              a.threads, a.prompt_tokens, a.new_tokens);
-  LlamaEngineOptions eo;
-  eo.model_path = a.model;
-  eo.n_slots = a.parallel;
-  eo.n_ctx = 256;
-  eo.n_threads = a.threads;
-  eo.show_progress = false;
-  auto engine = OpenLlamaEngine(eo);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "engine_bench: %s\n", engine.status().message().c_str());
-    return 1;
+  std::printf("model %s, %d threads, %d-token prompts, %d new tokens, greedy, EOS ignored, best of %d rounds\n",
+              a.model.c_str(), a.threads, a.prompt_tokens, a.new_tokens, a.rounds);
+  std::printf("%6s %12s %12s %10s", "batch", "raw tok/s", "engine tok/s", "engine/raw");
+  if (a.backend_sampling) std::printf(" %14s %12s", "backend tok/s", "backend/raw");
+  std::printf("\n");
+  for (int b : a.batches) {
+    Shape shape = ShapeFor(a, b);
+    std::unique_ptr<Engine> engine = OpenEngine(a, shape);
+    RawDecoder raw(a, model->get(), shape, false);
+    std::unique_ptr<RawDecoder> backend;
+    if (a.backend_sampling) backend = std::make_unique<RawDecoder>(a, model->get(), shape, true);
+    EngineRun(*engine, a, vocab, b);  // warm-up: weights paged in, graphs allocated
+    raw.Run();
+    if (backend) backend->Run();
+    double raw_best = 0, engine_best = 0, backend_best = 0;
+    for (int round = 0; round < a.rounds; ++round) {
+      raw_best = std::max(raw_best, raw.Run());
+      engine_best = std::max(engine_best, EngineRun(*engine, a, vocab, b));
+      if (backend) backend_best = std::max(backend_best, backend->Run());
+    }
+    std::printf("%6d %12.1f %12.1f %10.3f", b, raw_best, engine_best, engine_best / raw_best);
+    if (backend) std::printf(" %14.1f %12.3f", backend_best, backend_best / raw_best);
+    std::printf("\n");
+    std::fflush(stdout);
+    engine->Shutdown();
   }
-  double ttft = 0;
-  EngineRun(**engine, a, vocab, 1, &ttft);  // warm-up: weights paged in, graphs allocated
-  double raw1 = 0, raw4 = 0, eng1 = 0, eng4 = 0, ttft1 = 1e9, ttft4 = 1e9;
-  for (int round = 0; round < a.rounds; ++round) {
-    raw1 = std::max(raw1, RawDecode(a, model->get(), 1));
-    eng1 = std::max(eng1, EngineRun(**engine, a, vocab, 1, &ttft));
-    ttft1 = std::min(ttft1, ttft);
-    raw4 = std::max(raw4, RawDecode(a, model->get(), a.parallel));
-    eng4 = std::max(eng4, EngineRun(**engine, a, vocab, a.parallel, &ttft));
-    ttft4 = std::min(ttft4, ttft);
-  }
-  std::printf("best of %d interleaved rounds\n", a.rounds);
-  std::printf("raw llama_decode   1 sequence : %7.1f tok/s\n", raw1);
-  std::printf("raw llama_decode   %d in batch : %7.1f tok/s (aggregate)\n", a.parallel, raw4);
-  std::printf("engine             1 request  : %7.1f tok/s  (first token %.0f ms)  ratio engine/raw %.3f (goal >= 0.95)\n",
-              eng1, ttft1 * 1000, eng1 / raw1);
-  std::printf("engine             %d requests : %7.1f tok/s  (first token %.0f ms)  ratio engine/raw %.3f (goal >= 0.90)\n",
-              a.parallel, eng4, ttft4 * 1000, eng4 / raw4);
   return 0;
 }
