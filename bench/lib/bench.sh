@@ -1,9 +1,20 @@
 # Sourced by the benchmark scripts that start servers (from the repository root):
+#   build_targets BUILD TARGET...  builds LlamaNet targets and llama.cpp's llama-server and
+#                            llama-batched-bench (in BUILD/bin), which the option
+#                            LLAMANET_LLAMA_TOOLS adds to a configured BUILD; low priority, one
+#                            build on the machine at a time
 #   make_model BUILD MODEL   makes the tinyllama-1.1b-shaped Q4_0 model once (models/ is ignored)
 #   free_port                prints a free loopback port
 #   wait_ready PID URL LOG   waits until URL/v1/models answers; fails with the log's tail if the
 #                            process exits or 120 s pass
 #   stop_servers             ends every PID in `pids` (TERM, then KILL after 10 s)
+build_targets() {
+  local build=$1
+  shift
+  cmake -S . -B "$build" -DLLAMANET_LLAMA_TOOLS=ON >/dev/null
+  nice -n 10 flock /tmp/llamanet-build.lock cmake --build "$build" -j"${JOBS:-2}" --target "$@"
+}
+
 make_model() {
   if [ ! -f "$2" ]; then
     mkdir -p "$(dirname "$2")"

@@ -10,7 +10,7 @@
 #   bench/server/run.sh            (from the repository root, after the main build)
 #
 # Environment: THREADS (2), N_CTX per slot (512), SLOTS (4), ROUNDS (3), BUILD (build),
-# LLAMA_SERVER_BUILD (build-llama-server), MODEL (models/tinyllama-1.1b-q4_0.gguf).
+# MODEL (models/tinyllama-1.1b-q4_0.gguf).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -19,17 +19,13 @@ n_ctx=${N_CTX:-512}
 slots=${SLOTS:-4}
 rounds=${ROUNDS:-3}
 build=${BUILD:-build}
-ls_build=${LLAMA_SERVER_BUILD:-build-llama-server}
 model=${MODEL:-models/tinyllama-1.1b-q4_0.gguf}
 
-# 1. llama-server from the very source the main build fetched, in its own folder.
-bench/lib/llama_tools.sh "$build" "$ls_build" llama-server
-nice -n 10 flock /tmp/llamanet-build.lock cmake --build "$build" -j2 --target llamanet-node llamanet-mkmodel
-llama_server=$ls_build/bin/llama-server
-llamanet_node=$build/src/node/llamanet-node
-
-# 2. The model, made once.
+# 1. The node, and llama-server on the same llama.cpp libraries; the model, made once.
 source bench/lib/bench.sh
+build_targets "$build" llamanet-node llamanet-mkmodel llama-server
+llama_server=$build/bin/llama-server
+llamanet_node=$build/src/node/llamanet-node
 make_model "$build" "$model"
 
 tmp=$(mktemp -d)

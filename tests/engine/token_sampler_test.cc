@@ -35,21 +35,6 @@ class TokenSamplerTest : public ::testing::Test {
   static const llama_vocab* vocab() { return llama_model_get_vocab(model_); }
   static int32_t n_vocab() { return llama_vocab_n_tokens(vocab()); }
 
-  // The chain the engine used before TokenSampler, built from llama.cpp's samplers.
-  static LlamaSamplerPtr Reference(const SamplingParams& p, const std::vector<llama_token>& banned, uint32_t seed) {
-    LlamaSamplerPtr chain(llama_sampler_chain_init(llama_sampler_chain_default_params()));
-    std::vector<llama_logit_bias> bias;
-    for (const auto& [token, value] : p.logit_bias) bias.push_back({token, value});
-    for (llama_token t : banned) bias.push_back({t, -kInf});
-    llama_sampler_chain_add(chain.get(),
-                            llama_sampler_init_logit_bias(n_vocab(), static_cast<int32_t>(bias.size()), bias.data()));
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_penalties(n_vocab(), p.repeat_last_n, p.repeat_penalty,
-                                                                      p.frequency_penalty, p.presence_penalty));
-    llama_sampler_chain_add(chain.get(),
-                            p.temperature <= 0.0f ? llama_sampler_init_greedy() : MakeDrawChain(p, seed).release());
-    return chain;
-  }
-
   // What llama_sampler_sample does with a context's logits, on logits of our own.
   static llama_token ReferencePick(llama_sampler* chain, const std::vector<float>& logits) {
     std::vector<llama_token_data> cur(logits.size());
@@ -78,7 +63,7 @@ class TokenSamplerTest : public ::testing::Test {
   static void ExpectSamePicks(const SamplingParams& p, const std::vector<llama_token>& banned, uint32_t seed,
                               int steps) {
     std::mt19937 rng(seed * 7919u + 13);
-    LlamaSamplerPtr ref = Reference(p, banned, seed);
+    LlamaSamplerPtr ref = MakeLlamaChain(vocab(), p, banned, seed);
     TokenSampler mine(vocab(), p, banned, seed);
     std::vector<llama_token> history;
     for (int i = 0; i < 40; ++i) history.push_back(static_cast<llama_token>(rng() % 50));
@@ -228,7 +213,7 @@ TEST_F(TokenSamplerTest, MatchesLlamaSamplerSampleOnRealLogits) {
   SamplingParams drawn;
   drawn.seed = 5;
   for (const SamplingParams& p : {greedy, drawn}) {
-    LlamaSamplerPtr ref = Reference(p, {prompt[2]}, 5);
+    LlamaSamplerPtr ref = MakeLlamaChain(vocab(), p, {prompt[2]}, 5);
     TokenSampler mine(vocab(), p, {prompt[2]}, 5);
     for (int32_t i = 0; i < n; ++i) {
       llama_token want = llama_sampler_sample(ref.get(), ctx.get(), i);
