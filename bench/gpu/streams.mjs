@@ -9,7 +9,7 @@
 //   node streams.mjs --server llamanet=http://127.0.0.1:8000 --server llama-server=http://...
 //                    [--streams 1,8,32,64] [--prompt-tokens 75] [--max-tokens 128] [--rounds 2]
 //                    [--ceiling 1=120.5,8=900.1,...]
-import { closeConnections, concurrentRound, makePrompts, median, postJson } from '../lib/openai_load.mjs';
+import { closeConnections, concurrentRound, makePrompts, median, warmUp } from '../lib/openai_load.mjs';
 
 function parseArgs(argv) {
   const args = { servers: [], streams: [1, 8, 32, 64], promptTokens: 75, maxTokens: 128, rounds: 2, ceiling: {} };
@@ -44,7 +44,7 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   const needed = args.rounds * args.streams.reduce((a, n) => a + n, 0);
   for (const s of args.servers) {
-    await postJson(s.url, '/v1/completions', { prompt: 'warm up', max_tokens: 8, temperature: 0 });
+    await warmUp(s.url);
     s.prompts = await makePrompts(s.url, args.promptTokens, needed);
     s.results = {};
   }

@@ -32,15 +32,26 @@ function post(base, path, body, onData) {
   });
 }
 
-export async function postJson(base, path, body) {
+async function postJson(base, path, body) {
   let text = '';
   const status = await post(base, path, body, (d) => { text += d; });
   if (status !== 200) throw new Error(`${path}: HTTP ${status}: ${text}`);
   return JSON.parse(text);
 }
 
+// Random weights often pick byte tokens that form invalid UTF-8. llama-server (at the pinned
+// commit) fails such a stream mid-way ("does not match the expected Content-only format"),
+// so every request keeps the non-ASCII byte tokens of llamanet-mkmodel's vocabulary out
+// (<0x80>..<0xFF> are ids 131..258): the same 128 logit_bias entries for both servers.
+const kNoHighBytes = Object.fromEntries(Array.from({ length: 128 }, (_, i) => [String(131 + i), -100]));
+
+// One short request, so that a server has its first-request costs behind it.
+export async function warmUp(base) {
+  await postJson(base, '/v1/completions', { prompt: 'warm up', max_tokens: 8, temperature: 0, logit_bias: kNoHighBytes });
+}
+
 async function promptTokens(base, prompt) {
-  const r = await postJson(base, '/v1/completions', { prompt, max_tokens: 1, temperature: 0 });
+  const r = await postJson(base, '/v1/completions', { prompt, max_tokens: 1, temperature: 0, logit_bias: kNoHighBytes });
   return r.usage.prompt_tokens;
 }
 
@@ -80,11 +91,6 @@ export async function makePrompts(base, target, count) {
   return prompts;
 }
 
-// Random weights often pick byte tokens that form invalid UTF-8. llama-server (at the pinned
-// commit) fails such a stream mid-way ("does not match the expected Content-only format"),
-// so every request keeps the non-ASCII byte tokens of llamanet-mkmodel's vocabulary out
-// (<0x80>..<0xFF> are ids 131..258): the same 128 logit_bias entries for both servers.
-const kNoHighBytes = Object.fromEntries(Array.from({ length: 128 }, (_, i) => [String(131 + i), -100]));
 
 // One streamed completion; times in ms from its start.
 export async function streamOne(base, prompt, maxTokens) {

@@ -7,7 +7,7 @@
 //
 //   node load.mjs --server llamanet=http://127.0.0.1:8000 --server llama-server=http://127.0.0.1:8080
 //                 [--prompt-tokens 75] [--max-tokens 64] [--concurrency 4] [--rounds 3]
-import { closeConnections, concurrentRound, makePrompts, median, postJson, streamOne } from '../lib/openai_load.mjs';
+import { closeConnections, concurrentRound, makePrompts, median, streamOne, warmUp } from '../lib/openai_load.mjs';
 
 function parseArgs(argv) {
   const args = { servers: [], promptTokens: 75, maxTokens: 64, concurrency: 4, rounds: 3 };
@@ -42,7 +42,7 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   const perRound = 1 + args.concurrency;
   for (const s of args.servers) {
-    await postJson(s.url, '/v1/completions', { prompt: 'warm up', max_tokens: 8, temperature: 0 });
+    await warmUp(s.url);
     s.prompts = await makePrompts(s.url, args.promptTokens, perRound * args.rounds);
     s.single = [];
     s.concurrent = [];
