@@ -62,11 +62,19 @@ if(llama_FOUND)
   message(STATUS "llama.cpp: using the installed package at ${llama_DIR}")
   return()
 endif()
-set(LLAMA_BUILD_COMMON OFF CACHE BOOL "" FORCE)
+# Benchmarks compare the node with llama.cpp's own llama-server and llama-batched-bench; built
+# here they share the node's ggml and llama libraries, compiled once with the same settings
+# (on a GPU build, one CUDA compile instead of two).
+option(LLAMANET_LLAMA_TOOLS "Also build llama.cpp's llama-server and llama-batched-bench (for benchmarks)" OFF)
+set(LLAMA_BUILD_COMMON ${LLAMANET_LLAMA_TOOLS} CACHE BOOL "" FORCE)
 set(LLAMA_BUILD_TESTS OFF CACHE BOOL "" FORCE)
-set(LLAMA_BUILD_TOOLS OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_TOOLS ${LLAMANET_LLAMA_TOOLS} CACHE BOOL "" FORCE)
 set(LLAMA_BUILD_EXAMPLES OFF CACHE BOOL "" FORCE)
-set(LLAMA_BUILD_SERVER OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_SERVER ${LLAMANET_LLAMA_TOOLS} CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_APP OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_UI OFF CACHE BOOL "" FORCE)
+set(LLAMA_USE_PREBUILT_UI OFF CACHE BOOL "" FORCE)
+set(LLAMA_OPENSSL OFF CACHE BOOL "" FORCE)
 set(LLAMA_CURL OFF CACHE BOOL "" FORCE)
 set(BUILD_SHARED_LIBS OFF CACHE BOOL "" FORCE)
 set(GGML_NATIVE ON CACHE BOOL "Tune ggml for this CPU (turn off for portable images)")
@@ -76,5 +84,10 @@ set(GGML_NATIVE ON CACHE BOOL "Tune ggml for this CPU (turn off for portable ima
 # measured the same either way against llama-server (bench/server).
 set(GGML_OPENMP OFF CACHE BOOL "Use OpenMP for ggml's CPU threads")
 
+if(LLAMANET_LLAMA_TOOLS)
+  # llama.cpp's tools are built only when named (the benchmarks want two of them); its libraries
+  # still build with everything that links them.
+  set(llamanet_llama_exclude EXCLUDE_FROM_ALL)
+endif()
 # llama.cpp's own warnings are not ours to fix; keep our flags off its targets.
-add_subdirectory(${llama_cpp_SOURCE_DIR} ${llama_cpp_BINARY_DIR})
+add_subdirectory(${llama_cpp_SOURCE_DIR} ${llama_cpp_BINARY_DIR} ${llamanet_llama_exclude})

@@ -7,17 +7,14 @@
 #
 #   bench/chat/run.sh [chat_bench.py options]     (from anywhere; after the main build)
 #
-# Environment: BUILD (build), LLAMA_TOOLS_BUILD (build-llama-server), MODEL
-# (models/tinyllama-1.1b-q4_0.gguf).
+# Environment: BUILD (build), MODEL (models/tinyllama-1.1b-q4_0.gguf).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
-tools=${LLAMA_TOOLS_BUILD:-build-llama-server}
 model=${MODEL:-models/tinyllama-1.1b-q4_0.gguf}
 # shellcheck source=../lib/bench.sh
 source bench/lib/bench.sh
-bench/lib/llama_tools.sh "$build" "$tools" llama-server
-nice -n 10 flock /tmp/llamanet-build.lock cmake --build "$build" -j2 --target llamanet-node llamanet-mkmodel
+build_targets "$build" llamanet-node llamanet-mkmodel llama-server
 make_model "$build" "$model"
 exec python3 bench/chat/chat_bench.py --node-bin "$build/src/node/llamanet-node" \
-  --llama-server-bin "$tools/bin/llama-server" --model "$model" "$@"
+  --llama-server-bin "$build/bin/llama-server" --model "$model" "$@"

@@ -6,34 +6,29 @@
 
 namespace llamanet::engine {
 
-LlamaSamplerPtr MakeSamplerChain(const llama_vocab* vocab, const SamplingParams& p,
-                                 const std::vector<llama_token>& banned, uint32_t seed) {
+LlamaSamplerPtr MakeDrawChain(const SamplingParams& p, uint32_t seed) {
   llama_sampler_chain_params cp = llama_sampler_chain_default_params();
   cp.no_perf = true;
   LlamaSamplerPtr chain(llama_sampler_chain_init(cp));
-  const int32_t n_vocab = llama_vocab_n_tokens(vocab);
-
-  std::vector<llama_logit_bias> bias;
-  bias.reserve(p.logit_bias.size() + banned.size());
-  for (const auto& [token, value] : p.logit_bias) bias.push_back({token, value});
-  for (llama_token t : banned) bias.push_back({t, -std::numeric_limits<float>::infinity()});
-  if (!bias.empty()) {
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_logit_bias(n_vocab, static_cast<int32_t>(bias.size()), bias.data()));
-  }
-  bool penalties = p.repeat_penalty != 1.0f || p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f;
-  if (penalties && p.repeat_last_n != 0) {
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_penalties(n_vocab, p.repeat_last_n, p.repeat_penalty,
-                                                                      p.frequency_penalty, p.presence_penalty));
-  }
-  if (p.temperature <= 0.0f) {
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
-    return chain;
-  }
   if (p.top_k > 0) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(p.top_k));
   if (p.top_p < 1.0f) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(p.top_p, 1));
   if (p.min_p > 0.0f) llama_sampler_chain_add(chain.get(), llama_sampler_init_min_p(p.min_p, 1));
   llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(p.temperature));
   llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(seed));
+  return chain;
+}
+
+LlamaSamplerPtr MakeLlamaChain(const llama_vocab* vocab, const SamplingParams& p,
+                               const std::vector<llama_token>& banned, uint32_t seed) {
+  const int32_t n_vocab = llama_vocab_n_tokens(vocab);
+  LlamaSamplerPtr chain(llama_sampler_chain_init(llama_sampler_chain_default_params()));
+  std::vector<llama_logit_bias> bias;
+  for (const auto& [token, value] : p.logit_bias) bias.push_back({token, value});
+  for (llama_token t : banned) bias.push_back({t, -std::numeric_limits<float>::infinity()});
+  llama_sampler_chain_add(chain.get(), llama_sampler_init_logit_bias(n_vocab, static_cast<int32_t>(bias.size()), bias.data()));
+  llama_sampler_chain_add(chain.get(), llama_sampler_init_penalties(n_vocab, p.repeat_last_n, p.repeat_penalty,
+                                                                    p.frequency_penalty, p.presence_penalty));
+  llama_sampler_chain_add(chain.get(), p.temperature <= 0.0f ? llama_sampler_init_greedy() : MakeDrawChain(p, seed).release());
   return chain;
 }
 

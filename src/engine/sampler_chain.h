@@ -1,7 +1,6 @@
-// Builds the llama.cpp sampler chain for one request, in llama-server's order: logit bias,
-// penalties, top_k, top_p, min_p, temperature, then a seeded draw (or greedy at
-// temperature <= 0). Stages that would do nothing are left out: the penalty stage scans the
-// whole vocabulary and costs real time per token.
+// llama.cpp sampler chains in llama-server's order: logit bias, penalties, top_k, top_p, min_p,
+// temperature, then a seeded draw (or greedy at temperature <= 0). Also the request's sampling
+// checks.
 #pragma once
 
 #include <vector>
@@ -11,9 +10,14 @@
 
 namespace llamanet::engine {
 
-// `banned` tokens get a logit of -inf (used to ignore end-of-generation tokens).
-LlamaSamplerPtr MakeSamplerChain(const llama_vocab* vocab, const SamplingParams& params,
-                                 const std::vector<llama_token>& banned, uint32_t seed);
+// The stages after bias and penalties, which TokenSampler applies itself to the tokens they
+// name. For temperature > 0; stages that would do nothing are left out.
+LlamaSamplerPtr MakeDrawChain(const SamplingParams& params, uint32_t seed);
+
+// The whole chain, all in llama.cpp: what TokenSampler must match pick for pick (its tests and
+// engine_bench compare the two). `banned` tokens get a logit of -inf.
+LlamaSamplerPtr MakeLlamaChain(const llama_vocab* vocab, const SamplingParams& params,
+                               const std::vector<llama_token>& banned, uint32_t seed);
 
 // Checks ranges; kInvalidArgument names the bad field.
 Status ValidateSampling(const SamplingParams& params, int32_t n_vocab);

@@ -5,7 +5,6 @@
 #include <string>
 
 #include "core/log.h"
-#include "engine/sampler_chain.h"
 
 namespace llamanet::engine {
 namespace {
@@ -292,11 +291,11 @@ void Scheduler::StartSlot(Slot& slot, PendingRequest req) {
   slot.stop = std::make_unique<StopMatcher>(req.request.stop);
   slot.admitted = SteadyClock::now();
   const std::vector<llama_token>& banned = req.request.ignore_eos ? eog_ : std::vector<llama_token>{};
-  slot.sampler = MakeSamplerChain(vocab_, req.request.sampling, banned, req.seed);
+  slot.sampler = std::make_unique<TokenSampler>(vocab_, req.request.sampling, banned, req.seed);
   // Penalties look back over the prompt too, as they do in llama-server.
   size_t lookback = static_cast<size_t>(std::max(req.request.sampling.repeat_last_n, 0));
   size_t from = req.prompt.size() > lookback ? req.prompt.size() - lookback : 0;
-  for (size_t i = from; i < req.prompt.size(); ++i) llama_sampler_accept(slot.sampler.get(), req.prompt[i]);
+  for (size_t i = from; i < req.prompt.size(); ++i) slot.sampler->Accept(req.prompt[i]);
   slot.req = std::move(req);
   std::lock_guard<std::mutex> lock(mu_);
   ++busy_;
@@ -350,7 +349,7 @@ void Scheduler::HandleDecodeFailure(int32_t code) {
 
 void Scheduler::SampleAndEmit(Slot& slot) {
   if (slot.next >= 0) ++slot.n_past;  // the token decoded this step now sits in the cache
-  llama_token token = llama_sampler_sample(slot.sampler.get(), ctx_, slot.logits_at);
+  llama_token token = slot.sampler->Sample(llama_get_logits_ith(ctx_, slot.logits_at));
   slot.logits_at = -1;
   if (slot.generated++ == 0) slot.first_token = SteadyClock::now();
 

@@ -22,6 +22,7 @@
 #include "engine/llama_handles.h"
 #include "engine/prefix_store.h"
 #include "engine/stop_matcher.h"
+#include "engine/token_sampler.h"
 #include "engine/utf8_stream.h"
 
 namespace llamanet::engine {
@@ -73,7 +74,7 @@ class Scheduler {
     llama_token next = -1;    // sampled, to be decoded in the next step
     int32_t logits_at = -1;   // this step's batch index whose logits to sample, or -1
     int32_t generated = 0;
-    LlamaSamplerPtr sampler;
+    std::unique_ptr<TokenSampler> sampler;
     Utf8Stream utf8;
     std::unique_ptr<StopMatcher> stop;
     SteadyClock::time_point admitted, first_token;
