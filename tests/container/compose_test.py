@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -241,15 +242,44 @@ class Run:
 
     def stop_one(self, ids):
         cid = self.container("node2")
+        # A long generation is in flight when SIGTERM comes: the node drains it for up to 3 s
+        # and still exits 0, well inside compose's grace period (no SIGKILL).
+        in_flight = {}
+        body = {"prompt": "Once upon a time", "max_tokens": 2000, "ignore_eos": True}
+        request = threading.Thread(target=lambda: in_flight.update(
+            answer=http("POST", self.url(2, "/v1/completions"), body, timeout=60)[0]))
+        request.start()
+        wait_for("the generation to start on node2",
+                 lambda: not request.is_alive() or
+                 (http("GET", self.url(2, "/status"), timeout=5)[2] or {}).get("slots_busy"), 30, 0.1)
         start = time.monotonic()
         self.compose("stop", "node2", timeout=60)
         took = time.monotonic() - start
+        request.join(timeout=60)
         state = json.loads(self.sh("podman", "inspect", "--format", "{{json .State}}", cid))
-        print(f"    node2 stopped in {took:.1f} s, exit code {state.get('ExitCode')}")
+        print(f"    docker-compose stop took {took:.1f} s; node2 exited {state.get('ExitCode')}, "
+              f"{self.shutdown_seconds(cid):.1f} s after SIGTERM by its log; the generation in flight "
+              f"got {in_flight.get('answer')}")
         if state.get("ExitCode") != 0:
             raise Failure(f"node2 did not stop cleanly on SIGTERM: {state}")
+        if request.is_alive():
+            raise Failure("the request in flight on node2 never ended")
         wait_for("node2 to leave every other node's /nodes",
                  lambda: all(self.listed(i) == set(ids[:2]) for i in range(2)), 60, 0.5)
+
+    def shutdown_seconds(self, cid):
+        """From the node's "received SIGTERM" log line to its "stopped" line (HH:MM:SS.mmm)."""
+        stamps = {}
+        logs = subprocess.run(["podman", "logs", "--tail", "20", cid], env=self.env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=60).stdout
+        for line in logs.splitlines():
+            for event in ("received SIGTERM", "stopped"):
+                if line.endswith(event):
+                    h, m, sec = line.split()[0].split(":")
+                    stamps[event] = int(h) * 3600 + int(m) * 60 + float(sec)
+        if len(stamps) != 2:
+            raise Failure(f"node2's log does not show a SIGTERM and a clean stop: {stamps}")
+        return stamps["stopped"] - stamps["received SIGTERM"]
 
     def restart_one(self, ids):
         # A new container on the same state volume: the key survives in the volume, not in a
