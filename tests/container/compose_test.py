@@ -31,6 +31,7 @@ from swarm_harness import free_port, http  # noqa: E402  (HTTP to the nodes, fre
 COMPOSE_FILE = os.path.join(ROOT, "docker", "docker-compose.yml")
 BUNDLE = os.path.join(ROOT, ".deps", "node-llama-cpp-3.21.1", "package", "llama", "gitRelease.bundle")
 BASE_IMAGE = "docker.io/library/debian:12-slim"  # FROM debian:12-slim in docker/Dockerfile
+SYSTEM_CA = "/etc/ssl/certs/ca-certificates.crt"
 NODES = ("bootstrap", "node1", "node2")
 IMAGE_GOAL_MB = 150
 # What podman needs on this kind of machine (no systemd, no journald), in a file of our own.
@@ -162,8 +163,10 @@ class Run:
         self.built_image = True
         # docker format: OCI images drop HEALTHCHECK. No intermediate images are kept; the
         # compiler cache (a RUN cache mount) is, so a rebuild compiles only what changed.
+        # The system's CA bundle for npm inside the build: it holds a TLS-inspecting proxy's CA
+        # where there is one (as on the machines this runs on).
         self.sh("podman", "build", "--format", "docker", "--layers=false", "--force-rm", "-f", "docker/Dockerfile",
-                "-t", self.image, "--build-arg", f"JOBS={jobs}", ".",
+                "-t", self.image, "--build-arg", f"JOBS={jobs}", "--secret", f"id=build_ca,src={SYSTEM_CA}", ".",
                 timeout=3600, log=os.path.join(self.dir, "build.log"))
 
     def check_image(self):
@@ -352,6 +355,8 @@ def preflight():
     for tool in ("podman", "runc", "mmdebstrap", "docker-compose"):
         if shutil.which(tool) is None:
             raise Failure(f"{tool} is not installed (scripts/install-deps.sh installs it)")
+    if not os.path.isfile(SYSTEM_CA):
+        raise Failure(f"no CA bundle at {SYSTEM_CA} (apt-get install ca-certificates)")
     if not os.path.isfile(BUNDLE):
         raise Failure(f"llama.cpp's git bundle is not at {BUNDLE}: build once first (scripts/build.sh)")
 
