@@ -76,7 +76,11 @@ set(LLAMA_BUILD_UI OFF CACHE BOOL "" FORCE)
 set(LLAMA_USE_PREBUILT_UI OFF CACHE BOOL "" FORCE)
 set(LLAMA_OPENSSL OFF CACHE BOOL "" FORCE)
 set(LLAMA_CURL OFF CACHE BOOL "" FORCE)
-set(BUILD_SHARED_LIBS OFF CACHE BOOL "" FORCE)
+# A portable build (the container image) loads ggml's backends at run time (GGML_BACKEND_DL, with
+# GGML_CPU_ALL_VARIANTS: the best CPU variant for the machine it runs on), which ggml builds only
+# as shared libraries; every other build links llama.cpp statically.
+option(LLAMANET_LLAMA_SHARED "Build llama.cpp and ggml as shared libraries (GGML_BACKEND_DL needs them)" OFF)
+set(BUILD_SHARED_LIBS ${LLAMANET_LLAMA_SHARED} CACHE BOOL "" FORCE)
 set(GGML_NATIVE ON CACHE BOOL "Tune ggml for this CPU (turn off for portable images)")
 # ggml's own thread pool, not OpenMP: idle OpenMP teams spin, which costs a process with more
 # than one llama context (bench/engine: raw decoding at 49.7 instead of 38.9 tokens/s on this

@@ -15,6 +15,9 @@ packages=(
   prometheus                 # promtool, to check /metrics
   chromium                   # the web UI's browser test
   iproute2                   # the network-namespace swarm test
+  podman runc mmdebstrap docker-compose      # the container test (tests/container)
+  containernetworking-plugins iptables       # podman's bridge networks and published ports
+  golang-github-containernetworking-plugin-dnsname  # compose service names in those networks
 )
 # A Node.js of our own is kept when present (the OpenAI SDK tests want node >= 20); npm
 # fetches the llama.cpp source bundle and the web UI and test libraries.
@@ -30,9 +33,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The test suites' npm packages (the OpenAI SDK, playwright-core), pinned by their lock files.
+# The test suites' npm packages (the OpenAI SDK, playwright-core, dockerfile-utils), pinned by
+# their lock files.
 root="$(cd "$(dirname "$0")/.." && pwd)"
-for dir in tests/openai tests/webui; do
+for dir in tests/openai tests/webui tests/container; do
   if [ ! -d "$root/$dir/node_modules" ] || [ "$root/$dir/package-lock.json" -nt "$root/$dir/node_modules" ]; then
     (cd "$root/$dir" && npm ci --no-audit --no-fund --silent)
     touch "$root/$dir/node_modules"

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/log.h"
+#include "ggml-backend.h"
 
 namespace llamanet::engine {
 namespace {
@@ -58,6 +59,9 @@ void InitLlamaBackend() {
   static std::once_flag once;
   std::call_once(once, [] {
     llama_log_set(OnLlamaLog, nullptr);
+    // A build with GGML_BACKEND_DL registers no backend until its module is loaded (from
+    // GGML_BACKEND_DIR or beside the executable); a static build has them all registered.
+    if (ggml_backend_reg_count() == 0) ggml_backend_load_all();
     llama_backend_init();
   });
 }

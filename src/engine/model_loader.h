@@ -18,7 +18,8 @@ struct ModelLoadOptions {
 // Errors: kNotFound (no such file), kInvalidArgument (not a model llama.cpp can load).
 Result<LlamaModelPtr> LoadModel(const ModelLoadOptions& options);
 
-// Installs once, process-wide: llama.cpp's logs go to our log (debug level unless an error).
+// Installs once, process-wide: llama.cpp's logs go to our log (debug level unless an error),
+// and ggml's backends are loaded when the build made them loadable modules.
 void InitLlamaBackend();
 
 }  // namespace llamanet::engine
