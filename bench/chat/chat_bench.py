@@ -74,8 +74,9 @@ class Server:
 
 
 def user_message(rng, tokens):
-    # About 1.3 tokens per word for these words; the count matters, not the exact figure.
-    return " ".join(rng.choice(WORDS) for _ in range(int(tokens / 1.3)))
+    # These words take about 2.6 tokens each in the benchmark model's vocabulary (measured from
+    # usage.prompt_tokens); the count matters, not the exact figure.
+    return " ".join(rng.choice(WORDS) for _ in range(max(1, int(tokens / 2.6))))
 
 
 def stream_turn(port, messages, gen_tokens, timeout=900):
