@@ -21,6 +21,7 @@ void RegisterCacheApi(http::HttpServer& server, ApiContext& node) {
                                       {"conversation", protocol::ConversationHex(conversation)},
                                       {"cached_tokens", node.engine->CachedTokensFor(conversation)},
                                       {"free_slots", free_slots},
+                                      {"conversations", m.cached_conversations},
                                       {"slots", m.slots_total},
                                       {"queue", m.queue_length}});
   });

@@ -1,5 +1,7 @@
 #include "client/http_transport.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "client/sse_parser.h"
@@ -158,7 +160,9 @@ Result<protocol::CacheReport> HttpTransport::AskCache(const NodeInfo& node, uint
   if (served_by != node.node_id || cached < 0 || free_slots < 0 || cached > (1 << 24) || free_slots > (1 << 16)) {
     return Status::Malformed(node.address() + ": /cache is not this node's answer");
   }
-  return protocol::CacheReport{node.node_id, static_cast<int32_t>(cached), static_cast<int32_t>(free_slots)};
+  int64_t conversations = std::clamp<int64_t>(count("conversations"), 0, 1 << 24);
+  return protocol::CacheReport{node.node_id, static_cast<int32_t>(cached), static_cast<int32_t>(free_slots),
+                               static_cast<int32_t>(conversations)};
 }
 
 Result<NodeStatus> HttpTransport::GetStatus(const std::string& host, int port) {

@@ -46,6 +46,7 @@ struct EngineMetrics {
   uint64_t cache_ram_bytes = 0;
   uint64_t cache_ram_capacity = 0;
   uint64_t cache_ram_entries = 0;
+  int32_t cached_conversations = 0;  // distinct conversations held, in slots or the store
 };
 
 class Engine {

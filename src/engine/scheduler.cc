@@ -90,6 +90,7 @@ EngineMetrics Scheduler::Metrics() const {
   m.cache_ram_bytes = store_bytes_;
   m.cache_ram_capacity = store_.capacity();
   m.cache_ram_entries = store_entries_;
+  m.cached_conversations = static_cast<int32_t>(held_conversations_);
   return m;
 }
 
@@ -273,8 +274,13 @@ void Scheduler::PublishHeld() {
   store_.ForEach([&](const PrefixEntry& e) {
     if (e.conversation != 0) held.emplace_back(e.conversation, e.tokens.size());
   });
+  std::vector<uint64_t> distinct;
+  for (const auto& [c, n] : held) distinct.push_back(c);
+  std::sort(distinct.begin(), distinct.end());
+  const size_t conversations = static_cast<size_t>(std::unique(distinct.begin(), distinct.end()) - distinct.begin());
   std::lock_guard<std::mutex> lock(mu_);
   held_ = std::move(held);
+  held_conversations_ = conversations;
   store_bytes_ = store_.bytes();
   store_entries_ = store_.size();
 }

@@ -123,7 +123,7 @@ class Scheduler {
   double request_tps_ = 0;
   uint64_t prompt_tokens_total_ = 0, completion_tokens_total_ = 0, requests_total_ = 0;
   uint64_t prefix_hits_ = 0, prefix_misses_ = 0, cached_tokens_total_ = 0;
-  size_t store_bytes_ = 0, store_entries_ = 0;
+  size_t store_bytes_ = 0, store_entries_ = 0, held_conversations_ = 0;
   std::vector<std::pair<uint64_t, size_t>> held_;  // conversation -> cached tokens, slots and store
 
   std::thread thread_;

@@ -122,6 +122,7 @@ Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_
     s.slots = e.slots_total;
     s.busy = e.slots_busy;
     s.queue = e.queue_length;
+    s.conversations = e.cached_conversations;
     s.tps = e.request_tokens_per_second;
     s.accepting = ctx->running;
     return s;

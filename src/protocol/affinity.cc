@@ -112,7 +112,9 @@ size_t ChooseForConversation(const std::vector<CacheReport>& ranked) {
   };
   struct WithRoom {
     bool operator()(const CacheReport& r) const { return r.free_slots > 0; }
-    bool over(const CacheReport& a, const CacheReport& b) const { return a.free_slots > b.free_slots; }
+    bool over(const CacheReport& a, const CacheReport& b) const {
+      return a.conversations != b.conversations ? a.conversations < b.conversations : a.free_slots > b.free_slots;
+    }
   };
   struct Holder {
     bool operator()(const CacheReport& r) const { return r.cached_tokens > 0; }

@@ -54,12 +54,13 @@ struct CacheReport {
   std::string node_id;
   int32_t cached_tokens = 0;  // of the conversation's prompt, held there
   int32_t free_slots = 0;     // slots neither busy nor claimed by the queue
+  int32_t conversations = 0;  // distinct conversations it holds: new ones go where fewest are
 };
 
 // The index of the node to serve the next turn, given `ranked` in rendezvous order (not empty):
 //   1. of the nodes holding the conversation with a free slot, the one holding the most;
-//   2. else, when a node with a free slot exists, the freest (the holders are full: the
-//      conversation moves rather than wait);
+//   2. else, when a node with a free slot exists, the one holding the fewest conversations,
+//      then the freest (the holders are full: the conversation moves rather than wait);
 //   3. else the holder with the most cached, or the first ranked.
 // Ties go to the earlier rank.
 size_t ChooseForConversation(const std::vector<CacheReport>& ranked);

@@ -1,5 +1,6 @@
 #include "swarm/cache_affinity.h"
 
+#include <algorithm>
 #include <future>
 #include <map>
 
@@ -57,7 +58,8 @@ protocol::CacheReport CacheAffinity::Ask(uint64_t conversation, const protocol::
   };
   int64_t cached = count("cached_tokens"), free_slots = count("free_slots");
   if (cached < 0 || free_slots < 0) return from_record;
-  return {peer.node_id, static_cast<int32_t>(cached), static_cast<int32_t>(free_slots)};
+  return {peer.node_id, static_cast<int32_t>(cached), static_cast<int32_t>(free_slots),
+          static_cast<int32_t>(std::max<int64_t>(count("conversations"), 0))};
 }
 
 }  // namespace llamanet::swarm

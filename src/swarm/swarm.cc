@@ -192,7 +192,10 @@ RouteDecision Swarm::PlaceConversation(RouteDecision d, const protocol::RoutingF
   std::vector<protocol::NodeRecord> eligible = router_->Eligible(facts.model, here, view_->Peers());
   if (eligible.empty()) return d;
   std::optional<protocol::CacheReport> mine;
-  if (serves_here) mine = protocol::CacheReport{node_id_, cached_ ? cached_(facts.conversation) : 0, self.free_slots};
+  if (serves_here) {
+    mine = protocol::CacheReport{node_id_, cached_ ? cached_(facts.conversation) : 0, self.free_slots,
+                                 local_ ? local_().conversations : 0};
+  }
   std::string chosen = affinity_->Choose(facts.conversation, mine, eligible);
   RouteDecision placed;
   if (chosen == node_id_) return placed;  // kLocal

@@ -36,6 +36,7 @@ struct LocalNodeState {
   int32_t slots = 0;
   int32_t busy = 0;
   int32_t queue = 0;
+  int32_t conversations = 0;  // distinct conversations its prefix cache holds
   double tps = 0;
   bool accepting = true;  // false once the node is shutting down
 };

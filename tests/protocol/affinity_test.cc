@@ -95,6 +95,10 @@ TEST(ChooseForConversationTest, AFullHolderLosesToAFreeNode) {
   EXPECT_EQ(ChooseForConversation({{"a", 300, 0}, {"b", 0, 1}, {"c", 0, 3}}), 2u);
 }
 
+TEST(ChooseForConversationTest, ANewConversationGoesWhereFewestAreHeld) {
+  EXPECT_EQ(ChooseForConversation({{"a", 0, 4, 3}, {"b", 0, 2, 1}, {"c", 0, 4, 2}}), 1u);
+}
+
 TEST(ChooseForConversationTest, WhenEveryNodeIsFullTheHolderWaits) {
   EXPECT_EQ(ChooseForConversation({{"a", 0, 0}, {"b", 300, 0}, {"c", 0, 0}}), 1u);
   EXPECT_EQ(ChooseForConversation({{"a", 0, 0}, {"b", 0, 0}}), 0u);
