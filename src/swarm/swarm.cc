@@ -154,8 +154,9 @@ httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool open
     protocol::NodeRecord self = SelfRecord();
     LocalState here{node_id_, self.model, self.free_slots};
     const bool forwarded = req.has_header(protocol::kForwardedHeader);
-    RouteDecision d = router_->Decide(model, forwarded, here, view_->Peers());
-    if (!forwarded) d = PlaceConversation(std::move(d), facts, self, here);
+    const std::vector<protocol::NodeRecord> peers = view_->Peers();
+    RouteDecision d = router_->Decide(model, forwarded, here, peers);
+    if (!forwarded) d = PlaceConversation(std::move(d), facts, self, here, peers);
     auto fail = [&](int status, const std::string& msg, const std::string& code) {
       if (openai_errors) {
         SetOpenAiError(res, status, msg, "model", code);
@@ -186,10 +187,11 @@ httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool open
 }
 
 RouteDecision Swarm::PlaceConversation(RouteDecision d, const protocol::RoutingFacts& facts,
-                                       const protocol::NodeRecord& self, const LocalState& here) const {
+                                       const protocol::NodeRecord& self, const LocalState& here,
+                                       const std::vector<protocol::NodeRecord>& peers) const {
   if (facts.conversation == 0 || d.kind == RouteDecision::Kind::kNotFound) return d;
   const bool serves_here = protocol::IsAnyModel(facts.model) || facts.model == self.model;
-  std::vector<protocol::NodeRecord> eligible = router_->Eligible(facts.model, here, view_->Peers());
+  std::vector<protocol::NodeRecord> eligible = router_->Eligible(facts.model, here, peers);
   if (eligible.empty()) return d;
   std::optional<protocol::CacheReport> mine;
   if (serves_here) {

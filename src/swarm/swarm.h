@@ -83,7 +83,7 @@ class Swarm {
   // `d` with the conversation's node first (protocol/affinity.h), when it has one and more
   // than one node could serve it.
   RouteDecision PlaceConversation(RouteDecision d, const protocol::RoutingFacts& facts, const protocol::NodeRecord& self,
-                                  const LocalState& here) const;
+                                  const LocalState& here, const std::vector<protocol::NodeRecord>& peers) const;
 
   SwarmOptions options_;
   std::string node_id_;
