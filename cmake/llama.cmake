@@ -3,8 +3,9 @@
 #   1. the git bundle inside the npm package node-llama-cpp@3.21.1, which works offline once npm
 #      can reach its registry (the package is cached in .deps/);
 #   2. llama.cpp's public git repository.
-# With LLAMANET_WITH_LLAMA the libraries come from an installed llama.cpp (find_package(llama))
-# when there is one, else they are built from that source.
+# With LLAMANET_WITH_LLAMA the libraries are built from that source, with llama.cpp's `common`
+# library (Jinja chat templates, tool-call parsing, JSON schema to grammar), which has no
+# installed form and must match the llama library it was written against.
 set(LLAMANET_LLAMA_COMMIT 80fb11ac73e66d89eae2c6a91d8a77428fa733ed)
 set(LLAMANET_NODE_LLAMA_CPP node-llama-cpp@3.21.1)
 set(LLAMANET_DEPS_DIR ${CMAKE_SOURCE_DIR}/.deps CACHE PATH "Where downloaded dependency archives are kept")
@@ -57,16 +58,11 @@ endif()
 if(NOT LLAMANET_WITH_LLAMA)
   return()
 endif()
-find_package(llama CONFIG QUIET)
-if(llama_FOUND)
-  message(STATUS "llama.cpp: using the installed package at ${llama_DIR}")
-  return()
-endif()
 # Benchmarks compare the node with llama.cpp's own llama-server and llama-batched-bench; built
 # here they share the node's ggml and llama libraries, compiled once with the same settings
 # (on a GPU build, one CUDA compile instead of two).
 option(LLAMANET_LLAMA_TOOLS "Also build llama.cpp's llama-server and llama-batched-bench (for benchmarks)" OFF)
-set(LLAMA_BUILD_COMMON ${LLAMANET_LLAMA_TOOLS} CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_COMMON ON CACHE BOOL "" FORCE)
 set(LLAMA_BUILD_TESTS OFF CACHE BOOL "" FORCE)
 set(LLAMA_BUILD_TOOLS ${LLAMANET_LLAMA_TOOLS} CACHE BOOL "" FORCE)
 set(LLAMA_BUILD_EXAMPLES OFF CACHE BOOL "" FORCE)

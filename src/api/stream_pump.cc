@@ -68,6 +68,8 @@ std::vector<GenerationEvent> GenerationGroup::Collect(const std::function<bool()
     if (!ev) continue;
     GenerationEvent& into = all[ev->first];
     into.text += ev->second.text;
+    into.logprobs.insert(into.logprobs.end(), ev->second.logprobs.begin(), ev->second.logprobs.end());
+    into.message = ev->second.message;
     into.tokens_generated = ev->second.tokens_generated;
     into.done = ev->second.done;
     into.result = ev->second.result;

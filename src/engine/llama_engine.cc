@@ -47,13 +47,22 @@ class LlamaEngine final : public Engine {
     if (request.max_tokens < 1) return Status::InvalidArgument("max_tokens must be at least 1");
     if (Status s = ValidateSampling(request.sampling, info_.n_vocab); !s.ok()) return s;
     Result<std::vector<llama_token>> tokens = Status::InvalidArgument("the prompt is empty");
+    GrammarPlan grammar;
+    std::shared_ptr<const MessageReader> reader;
     if (!request.messages.empty()) {
-      Result<RenderedChat> rendered = chat_template_.Apply(request.messages);
-      if (!rendered.ok()) return rendered.status();
-      if (Status s = CheckPromptBytes(rendered->text.size()); !s.ok()) return s;
-      tokens = tokenizer_.Chat(*rendered);
+      Result<ChatPlan> plan = chat_template_.Apply(request.messages, request.constraints);
+      if (!plan.ok()) return plan.status();
+      if (Status s = CheckPromptBytes(plan->prompt.text.size()); !s.ok()) return s;
+      tokens = tokenizer_.Chat(plan->prompt);
+      grammar = std::move(plan->grammar);
+      reader = std::move(plan->parser);
+      request.stop.insert(request.stop.end(), plan->stops.begin(), plan->stops.end());
     } else {
+      if (!request.constraints.tools.empty()) return Status::InvalidArgument("tools need chat messages");
       if (Status s = CheckPromptBytes(request.prompt.size()); !s.ok()) return s;
+      Result<GrammarPlan> plain = PlainGrammar(request.constraints);
+      if (!plain.ok()) return plain.status();
+      grammar = std::move(plain).value();
       tokens = tokenizer_.Raw(request.prompt);
     }
     if (!tokens.ok()) return tokens.status();
@@ -66,10 +75,16 @@ class LlamaEngine final : public Engine {
     PendingRequest pending;
     pending.prompt = std::move(tokens).value();
     pending.seed = request.sampling.seed ? *request.sampling.seed : std::random_device{}();
+    if (!grammar.grammar.empty()) {
+      Result<std::unique_ptr<GrammarSampler>> sampler =
+          GrammarSampler::Create(model_.get(), request.sampling, grammar, pending.seed);
+      if (!sampler.ok()) return sampler.status();
+      pending.grammar = std::move(sampler).value();
+    }
     pending.request = std::move(request);
     pending.request.prompt.clear();
     pending.request.messages.clear();
-    pending.stream = std::make_shared<GenerationStream>();
+    pending.stream = std::make_shared<GenerationStream>(std::move(reader));
     pending.submitted = submitted;
     auto stream = pending.stream;
     if (Status s = scheduler_->Enqueue(std::move(pending)); !s.ok()) return s;

@@ -1,6 +1,7 @@
 #include "engine/scheduler.h"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <string>
 
@@ -296,12 +297,20 @@ void Scheduler::StartSlot(Slot& slot, PendingRequest req) {
   slot.utf8 = Utf8Stream();
   slot.stop = std::make_unique<StopMatcher>(req.request.stop);
   slot.admitted = SteadyClock::now();
-  const std::vector<llama_token>& banned = req.request.ignore_eos ? eog_ : std::vector<llama_token>{};
-  slot.sampler = std::make_unique<TokenSampler>(vocab_, req.request.sampling, banned, req.seed);
+  if (!req.grammar) {
+    const std::vector<llama_token>& banned = req.request.ignore_eos ? eog_ : std::vector<llama_token>{};
+    slot.sampler = std::make_unique<TokenSampler>(vocab_, req.request.sampling, banned, req.seed);
+  }
   // Penalties look back over the prompt too, as they do in llama-server.
   size_t lookback = static_cast<size_t>(std::max(req.request.sampling.repeat_last_n, 0));
   size_t from = req.prompt.size() > lookback ? req.prompt.size() - lookback : 0;
-  for (size_t i = from; i < req.prompt.size(); ++i) slot.sampler->Accept(req.prompt[i]);
+  for (size_t i = from; i < req.prompt.size(); ++i) {
+    if (req.grammar) {
+      req.grammar->Accept(req.prompt[i]);
+    } else {
+      slot.sampler->Accept(req.prompt[i]);
+    }
+  }
   slot.req = std::move(req);
   std::lock_guard<std::mutex> lock(mu_);
   ++busy_;
@@ -355,16 +364,31 @@ void Scheduler::HandleDecodeFailure(int32_t code) {
 
 void Scheduler::SampleAndEmit(Slot& slot) {
   if (slot.next >= 0) ++slot.n_past;  // the token decoded this step now sits in the cache
-  llama_token token = slot.sampler->Sample(llama_get_logits_ith(ctx_, slot.logits_at));
+  float* logits = llama_get_logits_ith(ctx_, slot.logits_at);
+  llama_token token = -1;
+  if (slot.req.grammar) {
+    Result<llama_token> picked = slot.req.grammar->Sample(ctx_, slot.logits_at);
+    if (!picked.ok()) {
+      slot.logits_at = -1;
+      FinishSlot(slot, FinishReason::kError, picked.status());
+      return;
+    }
+    token = *picked;
+  } else {
+    token = slot.sampler->Sample(logits);  // leaves the logits as they were
+  }
   slot.logits_at = -1;
   if (slot.generated++ == 0) slot.first_token = SteadyClock::now();
 
-  if (!slot.req.request.ignore_eos && llama_vocab_is_eog(vocab_, token)) {
+  // A grammar's end allows only end-of-generation tokens, so they end it even with ignore_eos.
+  if ((!slot.req.request.ignore_eos || slot.req.grammar) && llama_vocab_is_eog(vocab_, token)) {
     FinishSlot(slot, FinishReason::kStop);
     return;
   }
+  std::optional<TokenLogprobs> logprobs;
+  if (slot.req.request.logprobs) logprobs = Logprobs(logits, token, slot.req.request.top_logprobs);
   std::string text = slot.stop->Push(slot.utf8.Push(TokenPiece(vocab_, token)));
-  slot.req.stream->Emit(text, slot.generated);
+  slot.req.stream->Emit(text, slot.generated, std::move(logprobs));
   if (slot.stop->stopped()) {
     FinishSlot(slot, FinishReason::kStop);
   } else if (slot.generated >= slot.req.request.max_tokens || slot.n_past + 1 >= options_.n_ctx_seq) {
@@ -373,6 +397,25 @@ void Scheduler::SampleAndEmit(Slot& slot) {
   } else {
     slot.next = token;
   }
+}
+
+TokenLogprobs Scheduler::Logprobs(const float* logits, llama_token token, int32_t top) const {
+  const int32_t n = llama_vocab_n_tokens(vocab_);
+  float max = logits[ArgMax(logits, n)];
+  double sum = 0;
+  for (int32_t t = 0; t < n; ++t) sum += std::exp(static_cast<double>(logits[t] - max));
+  const float log_z = max + static_cast<float>(std::log(sum));
+  TokenLogprobs out;
+  out.chosen = {TokenPiece(vocab_, token), logits[token] - log_z};
+  if (top > 0) {
+    std::vector<llama_token> ids(n);
+    for (int32_t t = 0; t < n; ++t) ids[t] = t;
+    const int32_t k = std::min(top, n);
+    std::partial_sort(ids.begin(), ids.begin() + k, ids.end(),
+                      [&](llama_token a, llama_token b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
+    for (int32_t i = 0; i < k; ++i) out.top.push_back({TokenPiece(vocab_, ids[i]), logits[ids[i]] - log_z});
+  }
+  return out;
 }
 
 void Scheduler::FinishSlot(Slot& slot, FinishReason reason, Status error) {
@@ -398,6 +441,7 @@ void Scheduler::FinishSlot(Slot& slot, FinishReason reason, Status error) {
   slot.next = -1;
   slot.logits_at = -1;
   slot.sampler.reset();
+  slot.req.grammar.reset();
   double tps = slot.generated >= 2 ? (slot.generated - 1) / std::max(Seconds(now - slot.first_token), 1e-6) : 0;
   {
     // The slot counts as free before the consumer hears of the end, so that a consumer that

@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include "engine/generation.h"
 #include "engine/generation_stream.h"
+#include "engine/grammar_sampler.h"
 #include "engine/llama_handles.h"
 #include "engine/prefix_store.h"
 #include "engine/stop_matcher.h"
@@ -34,6 +35,7 @@ struct PendingRequest {
   std::vector<llama_token> prompt;
   GenerationRequest request;  // max_tokens, stop, sampling, ignore_eos; prompt text unused
   uint32_t seed = 0;
+  std::unique_ptr<GrammarSampler> grammar;  // set when the output is constrained
   std::shared_ptr<GenerationStream> stream;
   SteadyClock::time_point submitted;
 };
@@ -74,7 +76,7 @@ class Scheduler {
     llama_token next = -1;    // sampled, to be decoded in the next step
     int32_t logits_at = -1;   // this step's batch index whose logits to sample, or -1
     int32_t generated = 0;
-    std::unique_ptr<TokenSampler> sampler;
+    std::unique_ptr<TokenSampler> sampler;  // or, for a constrained output, req.grammar
     Utf8Stream utf8;
     std::unique_ptr<StopMatcher> stop;
     SteadyClock::time_point admitted, first_token;
@@ -100,6 +102,8 @@ class Scheduler {
   bool FillBatch();
   void HandleDecodeFailure(int32_t code);
   void SampleAndEmit(Slot& slot);
+  // The token's log probability and the request's top alternatives, from raw logits.
+  TokenLogprobs Logprobs(const float* logits, llama_token token, int32_t top) const;
   void FinishSlot(Slot& slot, FinishReason reason, Status error = Status::Ok());
   void RecordStep(int32_t generated_tokens);
 

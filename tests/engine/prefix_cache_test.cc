@@ -1,6 +1,6 @@
 // The engine's prefix cache on the tiny model: conversations reuse what their earlier turns
 // left in a slot, in another slot or in the host store, and greedy output is token for token
-// what an engine without the cache gives, under batching.
+// what an engine without the cache gives, under batching, up to near ties (see below).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -33,7 +33,33 @@ GenerationRequest Turn(const std::vector<ChatMessage>& history, uint64_t convers
   r.sampling.temperature = 0;
   r.sampling.repeat_penalty = 1.0f;
   r.conversation = conversation;
+  r.logprobs = true;
+  r.top_logprobs = 2;
   return r;
+}
+
+// Greedy output with and without the cache must agree token for token, except where the
+// model's two best tokens are a near tie: a KV cache computed in another batch shape differs in
+// the last float bits, which can tip such a tie (the random tiny model has many, and which
+// ones tip depends on the CPU's SIMD paths). From such a tie on, the texts may differ.
+constexpr float kNearTie = 0.01f;
+
+void ExpectSameGreedyOutput(const GenerationEvent& with, const GenerationEvent& without, const std::string& where) {
+  ASSERT_EQ(with.logprobs.size(), static_cast<size_t>(with.result.completion_tokens)) << where;
+  ASSERT_EQ(without.logprobs.size(), static_cast<size_t>(without.result.completion_tokens)) << where;
+  for (size_t i = 0; i < std::min(with.logprobs.size(), without.logprobs.size()); ++i) {
+    const TokenLogprobs& a = with.logprobs[i];
+    const TokenLogprobs& b = without.logprobs[i];
+    ASSERT_EQ(a.top.size(), 2u);
+    if (a.chosen.piece == b.chosen.piece) {
+      EXPECT_NEAR(a.chosen.logprob, b.chosen.logprob, kNearTie) << where << ", token " << i;
+      continue;
+    }
+    EXPECT_LT(a.top[0].logprob - a.top[1].logprob, kNearTie)
+        << where << ", token " << i << ": the outputs part where the model had a clear favourite";
+    return;
+  }
+  EXPECT_EQ(with.text, without.text) << where;
 }
 
 // Runs every request together (one batch as far as the slots allow) and returns the results
@@ -69,7 +95,7 @@ TEST(PrefixCacheTest, MoreConversationsThanSlotsKeepTheirCachesAndMatchAnEngineW
     ASSERT_EQ(with.size(), requests.size());
     ASSERT_EQ(without.size(), requests.size());
     for (int c = 0; c < kConversations; ++c) {
-      EXPECT_EQ(with[c].text, without[c].text) << "conversation " << c << ", turn " << turn;
+      ExpectSameGreedyOutput(with[c], without[c], "conversation " + std::to_string(c) + ", turn " + std::to_string(turn));
       EXPECT_EQ(with[c].result.prompt_tokens, without[c].result.prompt_tokens);
       EXPECT_EQ(without[c].result.cached_tokens, 0);
       if (turn > 0) {
@@ -118,7 +144,7 @@ TEST(PrefixCacheTest, ARequestCopiesAPrefixFromABusySlot) {
   (*running)->Cancel();
   (*running)->Collect();
   EXPECT_GT(copied.result.cached_tokens, copied.result.prompt_tokens / 2);
-  EXPECT_EQ(copied.text, reference.text);
+  ExpectSameGreedyOutput(copied, reference, "the copied prefix");
 }
 
 TEST(PrefixCacheTest, WithoutTheStoreASlotsOwnCacheStillServesTheNextTurn) {
