@@ -73,8 +73,8 @@ export async function getJson(path, options) {
 // Tool calls and their results become lines of text.
 export function flattenChat(messages) {
   const names = { system: 'System', user: 'User', assistant: 'Assistant', tool: 'Tool' };
-  const textOf = (m) => [m.content, ...(m.tool_calls ?? []).map((c) => `(calls ${c.function.name} with ${c.function.arguments})`)]
-    .filter(Boolean).join('\n');
+  const calls = (m) => (m.tool_calls ?? []).map((c) => `(calls ${c.function.name} with ${c.function.arguments})`);
+  const textOf = (m) => [m.content, ...calls(m)].filter(Boolean).join('\n');
   const turns = messages.map((m) => `${names[m.role] ?? m.role}: ${textOf(m)}`);
   return `${turns.join('\n\n')}\n\nAssistant:`;
 }
@@ -123,7 +123,7 @@ async function* openAiChat({ messages, model, maxTokens, temperature, json, tool
     const chunk = parseJson(data);
     if (chunk.error) throw new ApiError(errorMessage(chunk) || 'the node failed while answering');
     const delta = chunk.choices?.[0]?.delta ?? {};
-    const text = delta.content ?? '';
+    const text = typeof delta.content === 'string' ? delta.content : '';
     toolCallsOf(() => mergeToolCallDeltas(toolCalls, delta.tool_calls));
     // Chunks count tokens while streaming; the last chunk's usage has the exact number.
     if (text || delta.tool_calls?.length) tokens += 1;
@@ -140,7 +140,8 @@ async function* nativeChat({ messages, maxTokens, temperature, apiKey, signal })
   for await (const data of readEvents(response)) {
     const event = parseJson(data);
     if (event.error) throw new ApiError(errorMessage(event) || 'the node failed while answering');
-    yield { text: event.text ?? '', toolCalls: [], tokens: event.tokens_generated ?? 0, nodeId: event.node_id ?? header };
+    const nodeId = event.node_id ?? header;
+    yield { text: event.text ?? '', toolCalls: [], tokens: event.tokens_generated ?? 0, nodeId };
     if (event.finished) return;
   }
   throw incomplete();

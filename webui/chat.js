@@ -251,7 +251,8 @@ export class Chat {
       try {
         return await this.stream(view, messages, options, signal);
       } catch (e) {
-        if (!(e instanceof ApiError) || !e.retryable || view.text || view.toolCalls.length || attempt > kBusyRetries) throw e;
+        const streamed = view.text || view.toolCalls.length;
+        if (!(e instanceof ApiError) || !e.retryable || streamed || attempt > kBusyRetries) throw e;
         const wait = Math.max(1, e.retryAfter);
         view.setStatus(`The node is busy (${e.message}): retrying in ${wait}s (try ${attempt} of ${kBusyRetries})`);
         await sleep(wait * 1000, signal);

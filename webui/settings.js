@@ -1,6 +1,6 @@
 // The settings form: which API, model, max tokens, temperature, output format, tools and API
-// key a chat uses. The API key lives in sessionStorage only (this tab, until it closes): never in localStorage,
-// never in a URL.
+// key a chat uses. The API key lives in sessionStorage only (this tab, until it closes):
+// never in localStorage, never in a URL.
 import { ApiError, getJson } from './api.js';
 
 const kKeyStorage = 'llamanet.apiKey';
@@ -18,9 +18,10 @@ function parseTools(text) {
     return { error: `The tools are not JSON: ${e.message}` };
   }
   if (!Array.isArray(tools) || tools.length === 0 || tools.length > kMaxTools) {
-    return { error: `The tools are a list of 1 to ${kMaxTools} tools: [{"type": "function", "function": {"name": …}}]` };
+    return { error: `The tools are a list of 1 to ${kMaxTools}: [{"type": "function", "function": {"name": …}}]` };
   }
-  const bad = tools.findIndex((t) => t?.type !== 'function' || typeof t.function?.name !== 'string' || !t.function.name);
+  const bad = tools.findIndex((t) => t?.type !== 'function' || typeof t.function?.name !== 'string' ||
+    !t.function.name);
   if (bad >= 0) return { error: `Tool ${bad + 1} needs "type": "function" and a "function" with a "name".` };
   return { tools };
 }

@@ -500,8 +500,8 @@ test('the tools box takes only a list of function tools, and only for the OpenAI
   const validity = () => page.$eval('#tools', (box) => box.validationMessage);
   for (const [text, message] of [
     ['{"type": "function"', /not JSON/],
-    ['{"type": "function", "function": {"name": "f"}}', /a list of 1 to 64 tools/],
-    ['[]', /a list of 1 to 64 tools/],
+    ['{"type": "function", "function": {"name": "f"}}', /a list of 1 to 64/],
+    ['[]', /a list of 1 to 64/],
     ['[{"type": "function", "function": {}}]', /Tool 1 needs "type": "function" and a "function" with a "name"/],
   ]) {
     await page.fill('#tools', text);
@@ -566,6 +566,19 @@ test('JSON is re-indented with its exact characters, and tool call deltas are ch
     { id: '', type: 'function', function: { name: 'g', arguments: '' } },
   ]);
   assert.equal(result.refused, 8);
+  assertNoConsoleErrors();
+});
+
+test('the native prompt spells out tool calls and their results', async () => {
+  const prompt = await page.evaluate(async () => {
+    const { flattenChat } = await import('/static/api.js');
+    return flattenChat([
+      { role: 'user', content: 'Weather?' },
+      { role: 'assistant', content: '', tool_calls: [{ id: 'c', type: 'function', function: { name: 'w', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 'c', content: 'sunny' },
+    ]);
+  });
+  assert.equal(prompt, 'User: Weather?\n\nAssistant: (calls w with {})\n\nTool: sunny\n\nAssistant:');
   assertNoConsoleErrors();
 });
 
