@@ -200,8 +200,9 @@ export class Chat {
         restore();
       } else if (signal.aborted) {
         // What was shown before Stop stays part of the conversation; half a tool call does not.
+        // Nothing shown: what was sent comes back, unless "New chat" left this conversation.
         if (view.text) history.push(...added, { role: 'assistant', content: view.text });
-        else restore();
+        else if (history === this.history) restore();
         view.finish({ note: 'stopped' });
       } else {
         view.finish({ error: `Not answered: ${e.message}` });

@@ -469,6 +469,57 @@ test('tool calls stream in as readable blocks, and their results go back', async
   assertNoConsoleErrors();
 });
 
+test('tool results that fail to go through stay in their boxes, and go once when sent again', async () => {
+  await waitIdle();
+  await page.click('#new-chat');
+  await page.check('#api-openai');
+  await page.fill('#tools', JSON.stringify(kTools));
+  const call = {
+    index: 0, id: 'call_9', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Oslo"}' },
+  };
+  const bodies = [];
+  try {
+    await withChatRoute((route) => {
+      bodies.push(route.request().postDataJSON());
+      if (bodies.length === 1) {
+        return route.fulfill(sseAnswer([sseEvent({ tool_calls: [call] }), sseEvent({}, 'tool_calls')]));
+      }
+      if (bodies.length === 2) {
+        return route.fulfill({
+          status: 400,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: { message: 'the tool result is not welcome', type: 'invalid_request_error' } }),
+        });
+      }
+      return route.fulfill(sseAnswer([sseEvent({ content: 'It is cold in Oslo.' })]));
+    }, async () => {
+      await chat('Weather in Oslo?', { onHeld: (answer) => answer.locator('.tool-call').waitFor() });
+      const answer = page.locator('.message-assistant').first();
+      const box = answer.locator('.tool-results textarea');
+      const send = answer.locator('.tool-results button[type=submit]');
+      await box.fill('-3 C');
+      await send.click();
+      const failed = page.locator('.message-assistant').nth(1);
+      await failed.locator('[role=alert]', { hasText: 'the tool result is not welcome' }).waitFor();
+      assert.match(await failed.locator('[role=alert]').innerText(), /still in their boxes/);
+      await waitIdle();
+      assert.ok(await box.isEnabled(), 'the results cannot be sent again');
+      assert.equal(await box.inputValue(), '-3 C');
+      await send.click();
+      await page.locator('.message-assistant').nth(2).locator('.message-body', { hasText: 'It is cold in Oslo.' }).waitFor();
+      await waitIdle();
+      assert.ok(await box.isDisabled());
+    });
+  } finally {
+    await page.fill('#tools', '');
+  }
+  assert.equal(bodies.length, 3);
+  assert.deepEqual(bodies[2].messages, bodies[1].messages);
+  assert.deepEqual(bodies[2].messages.map((m) => m.role), ['user', 'assistant', 'tool']);
+  assert.deepEqual(bodies[2].messages[2], { role: 'tool', tool_call_id: 'call_9', content: '-3 C' });
+  assertNoConsoleErrors(new RegExp(`${kOptionalRoutes.source}|/v1/chat/completions$`));
+});
+
 test('JSON output is asked for, and shown re-indented as it streams', async () => {
   await waitIdle();
   await page.click('#new-chat');
