@@ -5,7 +5,7 @@
 //
 // BASE_URL defaults to $LLAMANET_BASE_URL, SCREENSHOT (a .png path) to $WEBUI_SCREENSHOT or
 // none. The chat view is saved at SCREENSHOT, the network view and a phone-width view beside
-// it (-network.png, -phone.png). $CHROMIUM_PATH overrides /usr/bin/chromium.
+// it (-network.png, -phone.png), and a chat with tool calls (-tools.png). $CHROMIUM_PATH overrides /usr/bin/chromium.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { chromium } from 'playwright-core';
@@ -55,13 +55,16 @@ const kMaxTokens = 256;
 // window.streamTap.release(). The tiny model writes ~1000 tokens/s, so a whole answer often
 // arrives in one network read; holding it mid-answer is what lets the test see, without
 // depending on timing, whether the page shows text before the answer is complete. The node's
-// bytes go to the page unchanged; the tap only counts the events that carry text.
+// bytes go to the page unchanged; the tap only counts the events that carry text (a tool
+// call's name or arguments count as text).
 function installStreamTap() {
   const chatRoutes = /\/(v1\/chat\/completions|generate\/stream)$/;
   const textOf = (data) => {
     try {
       const event = JSON.parse(data);
-      return event.choices?.[0]?.delta?.content ?? event.text ?? '';
+      const delta = event.choices?.[0]?.delta;
+      const calls = (delta?.tool_calls ?? []).map((c) => `${c.function?.name ?? ''}${c.function?.arguments ?? ''}`);
+      return (delta?.content ?? event.text ?? '') + calls.join('');
     } catch {
       return '';
     }
@@ -127,10 +130,11 @@ async function waitIdle() {
 
 // Types `text`, sends it with Enter through `api` and waits for the whole answer. A streamed
 // answer is held after its first piece of text (see installStreamTap) until the page has
-// rendered that piece, then let go. Returns how many times the answer's body was rendered
-// (while held, and in all), its meta line, error text and HTML, the HTML shown while held,
-// how many SSE events carried text, and the request bodies sent.
-async function chat(text, { api = 'openai' } = {}) {
+// rendered that piece (or, given `onHeld`, until `await onHeld(answer)` returns), then let
+// go. Returns how many times the answer's body was rendered (while held, and in all), its
+// meta line, error text and HTML, the HTML shown while held, how many SSE events carried
+// text, and the request bodies sent.
+async function chat(text, { api = 'openai', onHeld = null } = {}) {
   await waitIdle();
   await page.check(`#api-${api}`);
   await page.fill('#max-tokens', String(kMaxTokens));
@@ -160,7 +164,8 @@ async function chat(text, { api = 'openai' } = {}) {
     let held = null;
     if (await page.evaluate(() => window.streamTap.paused)) {
       // The page has the first piece and nothing more: it must show it while still busy.
-      await page.waitForFunction(() => window.renders > 0, null, { timeout: 5_000 }).catch(() => {});
+      if (onHeld) await onHeld(answer);
+      else await page.waitForFunction(() => window.renders > 0, null, { timeout: 5_000 }).catch(() => {});
       held = {
         renders: await page.evaluate(() => window.renders),
         busy: await answer.getAttribute('aria-busy'),
@@ -341,6 +346,291 @@ test('errors are shown in plain words, and a busy node is retried', async () => 
   assert.equal(retried.bodies.length, 2, 'the busy node was not asked again');
   assertNoConsoleErrors(new RegExp(`${kOptionalRoutes.source}|/v1/chat/completions$`));
   if (screenshot) await page.screenshot({ path: screenshot });
+});
+
+// One event of an OpenAI stream: a chat.completion.chunk with `delta` and `finish`.
+const sseEvent = (delta, finish = null) =>
+  `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+const sseAnswer = (events) => ({
+  status: 200,
+  headers: { 'Content-Type': 'text/event-stream', 'X-LlamaNet-Node': 'tool-node' },
+  body: [...events, 'data: [DONE]\n\n'].join(''),
+});
+
+const kTools = [{
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'The weather in a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+}];
+const kHostileName = '<img src=x onerror="window.pwned=5">';
+
+test('tool calls stream in as readable blocks, and their results go back', async () => {
+  await waitIdle();
+  await page.click('#new-chat');
+  await page.check('#api-openai');
+  await page.fill('#tools', JSON.stringify(kTools, null, 2));
+  const city = 'Paris <img src=x onerror="window.pwned=6">';
+  // The first call's arguments arrive in pieces that are not JSON on their own; the second
+  // call's never are, and its name is markup.
+  const args = ['{"city":', ` ${JSON.stringify(city)},`, ' "days": [1, 2]}'];
+  const stream = [
+    sseEvent({ role: 'assistant', content: null }),
+    sseEvent({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '' } }] }),
+    ...args.map((a) => sseEvent({ tool_calls: [{ index: 0, function: { arguments: a } }] })),
+    sseEvent({ tool_calls: [{ index: 1, id: 'call_2', type: 'function', function: { name: kHostileName, arguments: '' } }] }),
+    sseEvent({ tool_calls: [{ index: 1, function: { arguments: 'not json <b>x</b>' } }] }),
+    sseEvent({}, 'tool_calls'),
+  ];
+  // The answer to the results comes in one piece (not streamed), and is JSON with a number
+  // that JSON.parse would round.
+  const json = '{"city":"Paris","temp_c":21,"note":"<script>window.pwned=7</script>","id":12345678901234567890}';
+  const completion = {
+    object: 'chat.completion',
+    choices: [{ index: 0, message: { role: 'assistant', content: json }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 40, completion_tokens: 21, total_tokens: 61 },
+  };
+  const bodies = [];
+  try {
+    await withChatRoute((route) => {
+      bodies.push(route.request().postDataJSON());
+      if (bodies.length === 1) return route.fulfill(sseAnswer(stream));
+      return route.fulfill({
+        status: 200,
+        headers: { 'Content-Type': 'application/json', 'X-LlamaNet-Node': 'tool-node' },
+        body: JSON.stringify(completion),
+      });
+    }, async () => {
+      let heldText = '';
+      const result = await chat('What is the weather in Paris?', {
+        onHeld: async (answer) => {
+          // Held after the first call's name: the block is there before the stream ends.
+          await answer.locator('.tool-call-name', { hasText: 'get_weather' }).waitFor();
+          assert.equal(await answer.getAttribute('aria-busy'), 'true');
+          heldText = await answer.innerText();
+        },
+      });
+      assert.match(heldText, /get_weather/);
+      assert.equal(result.error, '');
+      assert.match(result.meta, /^node tool-node · /);
+      assert.deepEqual(bodies[0].tools, kTools);
+      assert.equal(bodies[0].response_format, undefined);
+
+      // The conversation is new: its first answer is the one with the calls.
+      const answer = page.locator('.message-assistant').first();
+      assert.ok(await answer.locator('.message-body').isHidden(), 'an answer with only tool calls shows an empty body');
+      const calls = answer.locator('.tool-call');
+      assert.equal(await calls.count(), 2);
+      assert.equal(await calls.nth(0).locator('.tool-call-name').textContent(), 'get_weather');
+      assert.match(await calls.nth(0).innerText(), /call_1/);
+      assert.equal(await calls.nth(0).locator('pre.json-block').textContent(),
+        `{\n  "city": ${JSON.stringify(city)},\n  "days": [\n    1,\n    2\n  ]\n}`);
+      assert.equal(await calls.nth(1).locator('.tool-call-name').textContent(), kHostileName);
+      assert.equal(await calls.nth(1).locator('pre.json-block').textContent(), 'not json <b>x</b>');
+
+      const boxes = answer.locator('.tool-results textarea');
+      assert.equal(await boxes.count(), 2);
+      await boxes.nth(0).fill('{"temp_c": 21}');
+      await boxes.nth(1).fill('done');
+      await answer.locator('.tool-results button[type=submit]').click();
+      const next = page.locator('.message-assistant').nth(1);
+      await page.waitForFunction(() => document.querySelectorAll('.message-assistant')[1]?.getAttribute('aria-busy') === 'false');
+      assert.equal(await next.locator('[role=alert]').isVisible(), false);
+      assert.ok(await boxes.nth(0).isDisabled(), 'results once sent can still be edited');
+
+      assert.equal(bodies.length, 2);
+      assert.deepEqual(bodies[1].messages.slice(1), [
+        {
+          role: 'assistant',
+          content: '',
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: args.join('') } },
+            { id: 'call_2', type: 'function', function: { name: kHostileName, arguments: 'not json <b>x</b>' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: '{"temp_c": 21}' },
+        { role: 'tool', tool_call_id: 'call_2', content: 'done' },
+      ]);
+      assert.deepEqual(bodies[1].tools, kTools);
+      assert.equal(await next.locator('.message-body pre.json-block').textContent(),
+        '{\n  "city": "Paris",\n  "temp_c": 21,\n  "note": "<script>window.pwned=7</script>",\n  "id": 12345678901234567890\n}');
+      assert.match(await next.locator('.message-meta').innerText(), /^node tool-node · 21 tokens/);
+      if (screenshot) await page.screenshot({ path: shotPath('-tools') });
+    });
+  } finally {
+    await page.fill('#tools', '');
+  }
+  const dangerous = await page.$$eval('#messages :is(.message-body, .tool-calls)',
+    (parts, selector) => parts.flatMap((p) => [...p.querySelectorAll(selector)].map((e) => e.outerHTML)), kDangerous);
+  assert.deepEqual(dangerous, []);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  assertNoConsoleErrors();
+});
+
+test('tool results that fail to go through stay in their boxes, and go once when sent again', async () => {
+  await waitIdle();
+  await page.click('#new-chat');
+  await page.check('#api-openai');
+  await page.fill('#tools', JSON.stringify(kTools));
+  const call = {
+    index: 0, id: 'call_9', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Oslo"}' },
+  };
+  const bodies = [];
+  try {
+    await withChatRoute((route) => {
+      bodies.push(route.request().postDataJSON());
+      if (bodies.length === 1) {
+        return route.fulfill(sseAnswer([sseEvent({ tool_calls: [call] }), sseEvent({}, 'tool_calls')]));
+      }
+      if (bodies.length === 2) {
+        return route.fulfill({
+          status: 400,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: { message: 'the tool result is not welcome', type: 'invalid_request_error' } }),
+        });
+      }
+      return route.fulfill(sseAnswer([sseEvent({ content: 'It is cold in Oslo.' })]));
+    }, async () => {
+      await chat('Weather in Oslo?', { onHeld: (answer) => answer.locator('.tool-call').waitFor() });
+      const answer = page.locator('.message-assistant').first();
+      const box = answer.locator('.tool-results textarea');
+      const send = answer.locator('.tool-results button[type=submit]');
+      await box.fill('-3 C');
+      await send.click();
+      const failed = page.locator('.message-assistant').nth(1);
+      await failed.locator('[role=alert]', { hasText: 'the tool result is not welcome' }).waitFor();
+      assert.match(await failed.locator('[role=alert]').innerText(), /still in their boxes/);
+      await waitIdle();
+      assert.ok(await box.isEnabled(), 'the results cannot be sent again');
+      assert.equal(await box.inputValue(), '-3 C');
+      await send.click();
+      await page.locator('.message-assistant').nth(2).locator('.message-body', { hasText: 'It is cold in Oslo.' }).waitFor();
+      await waitIdle();
+      assert.ok(await box.isDisabled());
+    });
+  } finally {
+    await page.fill('#tools', '');
+  }
+  assert.equal(bodies.length, 3);
+  assert.deepEqual(bodies[2].messages, bodies[1].messages);
+  assert.deepEqual(bodies[2].messages.map((m) => m.role), ['user', 'assistant', 'tool']);
+  assert.deepEqual(bodies[2].messages[2], { role: 'tool', tool_call_id: 'call_9', content: '-3 C' });
+  assertNoConsoleErrors(new RegExp(`${kOptionalRoutes.source}|/v1/chat/completions$`));
+});
+
+test('JSON output is asked for, and shown re-indented as it streams', async () => {
+  await waitIdle();
+  await page.click('#new-chat');
+  await page.check('#api-openai');
+  await page.check('#json-output');
+  const json = '{"name": "<script>window.pwned=8</script>", "list": [1, {"a": null}], "empty": {}}';
+  try {
+    const result = await withChatRoute(
+      (route) => route.fulfill(sseAnswer(json.match(/.{1,8}/gs).map((content) => sseEvent({ content })))),
+      () => chat('Answer in JSON.', { api: 'openai' }));
+    assertStreamed(result);
+    assert.deepEqual(result.bodies[0].response_format, { type: 'json_object' });
+    assert.equal(result.bodies[0].tools, undefined);
+    // Before it parses, the answer is already monospace rather than Markdown.
+    assert.match(result.held.html, /^<pre class="json-block"><code>\{"name":/);
+    assert.equal(await lastAnswer().locator('.message-body pre.json-block').textContent(),
+      '{\n  "name": "<script>window.pwned=8</script>",\n  "list": [\n    1,\n    {\n      "a": null\n    }\n  ],\n  "empty": {}\n}');
+    assert.equal(await lastAnswer().locator(kDangerous).count(), 0);
+    assert.equal(await page.evaluate(() => window.pwned), undefined);
+  } finally {
+    await page.uncheck('#json-output');
+  }
+  assertNoConsoleErrors();
+});
+
+test('the tools box takes only a list of function tools, and only for the OpenAI API', async () => {
+  await waitIdle();
+  await page.check('#api-openai');
+  const validity = () => page.$eval('#tools', (box) => box.validationMessage);
+  for (const [text, message] of [
+    ['{"type": "function"', /not JSON/],
+    ['{"type": "function", "function": {"name": "f"}}', /a list of 1 to 64/],
+    ['[]', /a list of 1 to 64/],
+    ['[{"type": "function", "function": {}}]', /Tool 1 needs "type": "function" and a "function" with a "name"/],
+  ]) {
+    await page.fill('#tools', text);
+    assert.match(await validity(), message, text);
+  }
+  const answers = await page.locator('.message-assistant').count();
+  await page.fill('#prompt', 'Not sent while the tools are wrong.');
+  await page.press('#prompt', 'Enter');
+  assert.equal(await page.locator('.message-assistant').count(), answers);
+  assert.equal(await page.inputValue('#prompt'), 'Not sent while the tools are wrong.');
+  await page.fill('#tools', '');
+  assert.equal(await validity(), '');
+  await page.fill('#prompt', '');
+
+  await page.check('#api-native');
+  assert.ok(await page.locator('#tools').isDisabled());
+  assert.ok(await page.locator('#json-output').isDisabled());
+  await page.check('#api-openai');
+  assert.ok(await page.locator('#tools').isEnabled());
+  assertNoConsoleErrors();
+});
+
+test('JSON is re-indented with its exact characters, and tool call deltas are checked', async () => {
+  const result = await page.evaluate(async () => {
+    const { formatJson, formatJsonAnswer } = await import('/static/json_view.js');
+    const { mergeToolCallDeltas } = await import('/static/tool_calls.js');
+    const merged = [];
+    mergeToolCallDeltas(merged, [{ index: 0, id: 'a', function: { name: 'f', arguments: '{"x"' } }]);
+    mergeToolCallDeltas(merged, [{ index: 0, id: 'a', function: { arguments: ': 1}' } }, { index: 1, function: { name: 'g' } }]);
+    const refused = [
+      [{ index: 2 }], [{ index: -1 }], [{ index: '0' }], { index: 0 }, [{ index: 0, function: 'f' }],
+      [{ index: 0, function: { arguments: 7 } }], [{ index: 0, function: { name: 'x'.repeat(257) } }],
+      [{ index: 0, function: { arguments: 'x'.repeat(256 * 1024 + 1) } }],
+    ].filter((deltas) => {
+      try {
+        mergeToolCallDeltas([], deltas);
+        return false;
+      } catch (e) {
+        return e.name === 'ToolCallError' && e.message !== '';
+      }
+    }).length;
+    const deep = formatJson(`${'['.repeat(100)}${']'.repeat(100)}`);
+    return {
+      strings: formatJson('{"a{,:[":"b\\"]},","c":[ ]}'),
+      numbers: formatJson('[1e400, -0.10, 12345678901234567890]'),
+      scalar: formatJson(' "text" '),
+      answerScalar: formatJsonAnswer('"text"'),
+      broken: [formatJson('{"a": 1'), formatJson(''), formatJson('{} {}'), formatJsonAnswer('{a: 1}')],
+      deepestIndent: Math.max(...deep.split('\n').map((line) => line.length)),
+      merged,
+      refused,
+    };
+  });
+  assert.equal(result.strings, '{\n  "a{,:[": "b\\"]},",\n  "c": []\n}');
+  assert.equal(result.numbers, '[\n  1e400,\n  -0.10,\n  12345678901234567890\n]');
+  assert.equal(result.scalar, '"text"');
+  assert.equal(result.answerScalar, null);
+  assert.deepEqual(result.broken, [null, null, null, null]);
+  assert.ok(result.deepestIndent <= 2 * 16 + 2, `a deep array is indented ${result.deepestIndent} characters`);
+  assert.deepEqual(result.merged, [
+    { id: 'a', type: 'function', function: { name: 'f', arguments: '{"x": 1}' } },
+    { id: '', type: 'function', function: { name: 'g', arguments: '' } },
+  ]);
+  assert.equal(result.refused, 8);
+  assertNoConsoleErrors();
+});
+
+test('the native prompt spells out tool calls and their results', async () => {
+  const prompt = await page.evaluate(async () => {
+    const { flattenChat } = await import('/static/api.js');
+    return flattenChat([
+      { role: 'user', content: 'Weather?' },
+      { role: 'assistant', content: '', tool_calls: [{ id: 'c', type: 'function', function: { name: 'w', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 'c', content: 'sunny' },
+    ]);
+  });
+  assert.equal(prompt, 'User: Weather?\n\nAssistant: (calls w with {})\n\nTool: sunny\n\nAssistant:');
+  assertNoConsoleErrors();
 });
 
 test('the network tab shows this node', async () => {

@@ -5,7 +5,7 @@
 #   run_browser_test.sh NODE_BIN MODEL [SCREENSHOT]
 #
 # SCREENSHOT (default: $TMPDIR/llamanet-webui.png) gets the chat view, with -network.png and
-# -phone.png beside it. Exits 77 (skipped) when chromium, node or playwright-core is missing:
+# -phone.png and -tools.png beside it. Exits 77 (skipped) when chromium, node or playwright-core is missing:
 # apt-get install chromium; npm ci --prefix tests/webui.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,5 +36,5 @@ fi
 "$here/../openai/with_node.sh" "$node_bin" "$model" --threads 1 --parallel 2 --n-ctx 2048 --node-id webui-test \
   -- node "$here/browser.test.mjs"
 rc=$?
-[ "$rc" -eq 0 ] && echo "screenshots: ${WEBUI_SCREENSHOT%.png}{,-network,-phone}.png"
+[ "$rc" -eq 0 ] && echo "screenshots: ${WEBUI_SCREENSHOT%.png}{,-network,-phone,-tools}.png"
 exit "$rc"
