@@ -84,6 +84,65 @@ common_chat_msg ToCommon(const ChatMessage& m) {
 
 bool OffersTools(const OutputConstraints& c) { return !c.tools.empty() && c.tool_choice != ToolChoice::kNone; }
 
+// llama.cpp's chat grammars begin with the template's generation prompt ("<|im_start|>assistant\n"),
+// which the prompt already ends with; its common sampler feeds that text to the grammar as
+// tokens first. That fails where the tokenizer writes those tokens otherwise (SentencePiece puts
+// a space before the text after a special token, so the pieces read " assistant"). So the
+// grammar starts past it instead: the root rule's leading literal is dropped. Returns false
+// when the root does not begin with it (then the sampler's own feeding is the way).
+bool StartPastGenerationPrompt(GrammarPlan& plan) {
+  if (plan.lazy || plan.grammar.empty() || plan.generation_prompt.empty()) return false;
+  const std::string head = "root ::= " + gbnf_format_literal(plan.generation_prompt);
+  size_t at = plan.grammar.rfind(head, 0) == 0 ? 0 : plan.grammar.find("\n" + head);
+  if (at == std::string::npos) return false;
+  if (at != 0) ++at;
+  size_t after = at + head.size();
+  if (after < plan.grammar.size() && plan.grammar[after] != ' ' && plan.grammar[after] != '\n') return false;
+  plan.grammar.replace(at, head.size(), "root ::= \"\"");
+  return true;
+}
+
+// The text of GBNF rule `name` ("name ::= ..."), with where it starts; npos when there is none.
+std::pair<size_t, std::string> Rule(const std::string& grammar, const std::string& name) {
+  const std::string head = name + " ::= ";
+  size_t at = grammar.rfind(head, 0) == 0 ? 0 : grammar.find("\n" + head);
+  if (at == std::string::npos) return {at, ""};
+  if (at != 0) ++at;
+  size_t end = grammar.find('\n', at);
+  return {at, grammar.substr(at, end == std::string::npos ? std::string::npos : end - at)};
+}
+
+// Two corrections to llama.cpp's tool-call grammars (at the pinned commit) for Hermes-style
+// templates, whose calls are each wrapped in <tool_call></tool_call>:
+// - they let free text come before the calls (`until-N?` in the root rule), tool_choice
+//   "required" included, so a model can write on and never call: a required call comes first;
+// - they allow any number of calls (`(tool-call space)+`) whatever parallel_tool_calls says:
+//   without parallel calls, one.
+// The parser still reads text before a call. Rules of another shape are left as they are.
+void AdjustToolGrammar(GrammarPlan& plan, const OutputConstraints& constraints) {
+  if (constraints.tool_choice == ToolChoice::kRequired) {
+    auto [at, root] = Rule(plan.grammar, "root");
+    if (at != std::string::npos) {
+      std::string kept;
+      size_t pos = 0;
+      while (pos <= root.size()) {
+        size_t next = root.find(' ', pos);
+        if (next == std::string::npos) next = root.size();
+        std::string word = root.substr(pos, next - pos);
+        bool optional_text = word.rfind("until-", 0) == 0 && word.size() > 7 && word.back() == '?';
+        if (!optional_text) kept += (kept.empty() ? "" : " ") + word;
+        pos = next + 1;
+      }
+      plan.grammar.replace(at, root.size(), kept);
+    }
+  }
+  if (!constraints.parallel_tool_calls) {
+    auto [at, calls] = Rule(plan.grammar, "tool-calls");
+    const std::string repeated = "tool-calls ::= (tool-call space)+";
+    if (calls == repeated) plan.grammar.replace(at, calls.size(), "tool-calls ::= tool-call space");
+  }
+}
+
 }  // namespace
 
 std::optional<AssistantMessage> ChatOutputParser::Read(const std::string& text, bool partial) const {
@@ -174,8 +233,9 @@ Result<ChatPlan> ChatTemplate::ApplyJinja(const std::vector<ChatMessage>& messag
   }
   plan.grammar.grammar = params->grammar;
   plan.grammar.lazy = params->grammar_lazy;
-  plan.grammar.prefill = !params->grammar.empty() && !params->grammar_lazy;
   plan.grammar.generation_prompt = params->generation_prompt;
+  plan.grammar.prefill = !params->grammar.empty() && !params->grammar_lazy && !StartPastGenerationPrompt(plan.grammar);
+  if (OffersTools(constraints)) AdjustToolGrammar(plan.grammar, constraints);
   plan.grammar.triggers = params->grammar_triggers;
   plan.grammar.preserved_tokens = params->preserved_tokens;
   plan.stops = params->additional_stops;

@@ -11,9 +11,37 @@
 
 namespace llamanet::mkmodel {
 
+// ChatML, with tools in the style of Hermes-2 models: the system turn lists the functions as
+// JSON inside <tools></tools>; the assistant calls one by writing a JSON object with its name
+// and arguments inside <tool_call></tool_call>; a result comes back in a user turn inside
+// <tool_response></tool_response>. Without tools it renders exactly as plain ChatML.
 const char kChatMlTemplate[] =
-    "{% for message in messages %}"
-    "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+    "{% set ns = namespace(first=0) %}"
+    "{% if tools %}"
+    "{{ '<|im_start|>system\\n' }}"
+    "{% if messages[0]['role'] == 'system' %}{{ messages[0]['content'] + '\\n\\n' }}{% set ns.first = 1 %}{% endif %}"
+    "{{ 'You may call functions to answer. They are described in <tools></tools> as JSON schemas:\\n<tools>' }}"
+    "{% for tool in tools %}{{ '\\n' }}{{ tool | tojson }}{% endfor %}"
+    "{{ '\\n</tools>\\nTo call a function, write a JSON object with its name and arguments inside "
+    "<tool_call></tool_call>:\\n<tool_call>\\n{\\\"name\\\": <function name>, \\\"arguments\\\": <arguments object>}"
+    "\\n</tool_call><|im_end|>\\n' }}"
+    "{% endif %}"
+    "{% for message in messages[ns.first:] %}"
+    "{% if message['role'] == 'assistant' and message['tool_calls'] %}"
+    "{{ '<|im_start|>assistant\\n' }}{% if message['content'] %}{{ message['content'] }}{% endif %}"
+    "{% for call in message['tool_calls'] %}"
+    "{% if call['function'] %}{% set call = call['function'] %}{% endif %}"
+    "{% if message['content'] or not loop.first %}{{ '\\n' }}{% endif %}"
+    "{{ '<tool_call>\\n{\\\"name\\\": \\\"' + call['name'] + '\\\", \\\"arguments\\\": ' }}"
+    "{% if call['arguments'] is string %}{{ call['arguments'] }}{% else %}{{ call['arguments'] | tojson }}{% endif %}"
+    "{{ '}\\n</tool_call>' }}"
+    "{% endfor %}"
+    "{{ '<|im_end|>\\n' }}"
+    "{% elif message['role'] == 'tool' %}"
+    "{{ '<|im_start|>user\\n<tool_response>\\n' + message['content'] + '\\n</tool_response><|im_end|>\\n' }}"
+    "{% else %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+    "{% endif %}"
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
