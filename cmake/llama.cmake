@@ -3,9 +3,9 @@
 #   1. the git bundle inside the npm package node-llama-cpp@3.21.1, which works offline once npm
 #      can reach its registry (the package is cached in .deps/);
 #   2. llama.cpp's public git repository.
-# With LLAMANET_WITH_LLAMA the libraries are built from that source, with llama.cpp's `common`
-# library (Jinja chat templates, tool-call parsing, JSON schema to grammar), which has no
-# installed form and must match the llama library it was written against.
+# With LLAMANET_WITH_LLAMA the libraries are built from that source, with the parts of llama.cpp's
+# `common` library the engine uses (cmake/llama_common.cmake), which have no installed form and
+# must match the llama library they were written against.
 set(LLAMANET_LLAMA_COMMIT 80fb11ac73e66d89eae2c6a91d8a77428fa733ed)
 set(LLAMANET_NODE_LLAMA_CPP node-llama-cpp@3.21.1)
 set(LLAMANET_DEPS_DIR ${CMAKE_SOURCE_DIR}/.deps CACHE PATH "Where downloaded dependency archives are kept")
@@ -62,7 +62,7 @@ endif()
 # here they share the node's ggml and llama libraries, compiled once with the same settings
 # (on a GPU build, one CUDA compile instead of two).
 option(LLAMANET_LLAMA_TOOLS "Also build llama.cpp's llama-server and llama-batched-bench (for benchmarks)" OFF)
-set(LLAMA_BUILD_COMMON ON CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_COMMON ${LLAMANET_LLAMA_TOOLS} CACHE BOOL "" FORCE)
 set(LLAMA_BUILD_TESTS OFF CACHE BOOL "" FORCE)
 set(LLAMA_BUILD_TOOLS ${LLAMANET_LLAMA_TOOLS} CACHE BOOL "" FORCE)
 set(LLAMA_BUILD_EXAMPLES OFF CACHE BOOL "" FORCE)
@@ -91,3 +91,5 @@ if(LLAMANET_LLAMA_TOOLS)
 endif()
 # llama.cpp's own warnings are not ours to fix; keep our flags off its targets.
 add_subdirectory(${llama_cpp_SOURCE_DIR} ${llama_cpp_BINARY_DIR} ${llamanet_llama_exclude})
+
+include(${CMAKE_CURRENT_LIST_DIR}/llama_common.cmake)

@@ -1,5 +1,6 @@
 #include "api/json_fields.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -26,6 +27,29 @@ Result<nlohmann::json> ParseJsonObject(const std::string& body) {
 bool Present(const nlohmann::json& obj, const char* key) {
   auto it = obj.find(key);
   return it != obj.end() && !it->is_null();
+}
+
+std::string UnknownField(const nlohmann::json& obj, std::initializer_list<std::string_view> known) {
+  for (const auto& [key, value] : obj.items()) {
+    bool found = false;
+    for (std::string_view k : known) found = found || k == key;
+    if (!found) return key;
+  }
+  return "";
+}
+
+size_t JsonDepth(const nlohmann::json& v) {
+  size_t deepest = 0;
+  std::vector<std::pair<const nlohmann::json*, size_t>> stack = {{&v, 1}};
+  while (!stack.empty()) {
+    auto [node, depth] = stack.back();
+    stack.pop_back();
+    deepest = std::max(deepest, depth);
+    if (node->is_structured()) {
+      for (const nlohmann::json& child : *node) stack.emplace_back(&child, depth + 1);
+    }
+  }
+  return deepest;
 }
 
 Status ReadString(const nlohmann::json& obj, const char* key, std::string* out) {

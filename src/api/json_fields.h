@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <initializer_list>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -26,5 +28,13 @@ Status ReadStringOrList(const nlohmann::json& obj, const char* key, size_t max_i
                         std::vector<std::string>* out);
 
 bool Present(const nlohmann::json& obj, const char* key);
+
+// The first key of `obj` not in `known`, as OpenAI refuses an argument it does not recognize;
+// "" when every key is known.
+std::string UnknownField(const nlohmann::json& obj, std::initializer_list<std::string_view> known);
+
+// How deeply `v` nests (a scalar is 1), counted without recursion: a client's JSON schema is
+// turned into a grammar recursively, so its depth is bounded before that.
+size_t JsonDepth(const nlohmann::json& v);
 
 }  // namespace llamanet::api

@@ -66,6 +66,7 @@ struct Call {
   int32_t n = 1;
   bool echo = false;
   bool include_usage = false;
+  bool logprobs = false;
 
   bool chat() const { return endpoint == OpenAiEndpoint::kChatCompletions; }
   size_t choices() const { return (chat() ? 1 : prompts.size()) * static_cast<size_t>(n); }
@@ -127,12 +128,77 @@ Result<std::shared_ptr<GenerationGroup>> SubmitChoices(ApiContext& node, const C
   return std::make_shared<GenerationGroup>(std::move(streams), node.metrics);
 }
 
-json CompletionChoice(size_t index, const std::string& text, const json& finish_reason) {
-  return {{"text", text}, {"index", index}, {"logprobs", nullptr}, {"finish_reason", finish_reason}};
+json Bytes(const std::string& piece) {
+  json out = json::array();
+  for (unsigned char c : piece) out.push_back(static_cast<int>(c));
+  return out;
 }
 
-json ChatChoice(size_t index, json message_or_delta, const char* key, const json& finish_reason) {
-  return {{"index", index}, {key, std::move(message_or_delta)}, {"logprobs", nullptr}, {"finish_reason", finish_reason}};
+json ChatTokenLogprob(const engine::TokenLogprob& t) {
+  return {{"token", t.piece}, {"logprob", t.logprob}, {"bytes", Bytes(t.piece)}};
+}
+
+// Chat's shape: {content: [{token, logprob, bytes, top_logprobs: [{token, logprob, bytes}]}], refusal}.
+json ChatLogprobs(const std::vector<engine::TokenLogprobs>& tokens) {
+  json content = json::array();
+  for (const engine::TokenLogprobs& t : tokens) {
+    json entry = ChatTokenLogprob(t.chosen);
+    entry["top_logprobs"] = json::array();
+    for (const engine::TokenLogprob& alt : t.top) entry["top_logprobs"].push_back(ChatTokenLogprob(alt));
+    content.push_back(std::move(entry));
+  }
+  return {{"content", std::move(content)}, {"refusal", nullptr}};
+}
+
+// Completions' shape: {tokens, token_logprobs, top_logprobs: [{token: logprob}], text_offset};
+// offsets count bytes of the choice's text from `offset` on.
+json CompletionLogprobs(const std::vector<engine::TokenLogprobs>& tokens, size_t offset) {
+  json out = {{"tokens", json::array()}, {"token_logprobs", json::array()}, {"top_logprobs", json::array()},
+              {"text_offset", json::array()}};
+  for (const engine::TokenLogprobs& t : tokens) {
+    out["tokens"].push_back(t.chosen.piece);
+    out["token_logprobs"].push_back(t.chosen.logprob);
+    json top = json::object();
+    for (const engine::TokenLogprob& alt : t.top) top[alt.piece] = alt.logprob;
+    out["top_logprobs"].push_back(std::move(top));
+    out["text_offset"].push_back(offset);
+    offset += t.chosen.piece.size();
+  }
+  return out;
+}
+
+json CompletionChoice(size_t index, const std::string& text, const json& finish_reason, json logprobs = nullptr) {
+  return {{"text", text}, {"index", index}, {"logprobs", std::move(logprobs)}, {"finish_reason", finish_reason}};
+}
+
+json ChatChoice(size_t index, json message_or_delta, const char* key, const json& finish_reason, json logprobs = nullptr) {
+  return {{"index", index}, {key, std::move(message_or_delta)}, {"logprobs", std::move(logprobs)}, {"finish_reason", finish_reason}};
+}
+
+json ToolCallJson(const engine::ToolCall& call) {
+  return {{"id", call.id}, {"type", "function"}, {"function", {{"name", call.name}, {"arguments", call.arguments}}}};
+}
+
+bool CalledTools(const GenerationEvent& r) { return r.message && !r.message->tool_calls.empty(); }
+
+// "tool_calls" when the answer is calls (and was not cut short), as OpenAI says it.
+const char* FinishReasonOf(const GenerationEvent& r) {
+  if (CalledTools(r) && r.result.finish_reason == FinishReason::kStop) return "tool_calls";
+  return engine::FinishReasonName(r.result.finish_reason);
+}
+
+json MessageJson(const GenerationEvent& r) {
+  json m = {{"role", "assistant"}};
+  if (!r.message) {
+    m["content"] = r.text;
+    return m;
+  }
+  m["content"] = CalledTools(r) && r.message->content.empty() ? json(nullptr) : json(r.message->content);
+  if (CalledTools(r)) {
+    m["tool_calls"] = json::array();
+    for (const engine::ToolCall& call : r.message->tool_calls) m["tool_calls"].push_back(ToolCallJson(call));
+  }
+  return m;
 }
 
 // The whole answer of a request that did not ask to stream.
@@ -142,12 +208,14 @@ json RenderResponse(const Call& call, const std::vector<GenerationEvent>& result
   for (size_t i = 0; i < results.size(); ++i) {
     const GenerationEvent& r = results[i];
     usage.Add(call, i, r.result);
-    const char* finish = engine::FinishReasonName(r.result.finish_reason);
     if (call.chat()) {
-      choices.push_back(ChatChoice(i, {{"role", "assistant"}, {"content", r.text}}, "message", finish));
+      choices.push_back(ChatChoice(i, MessageJson(r), "message", FinishReasonOf(r),
+                                   call.logprobs ? ChatLogprobs(r.logprobs) : json(nullptr)));
     } else {
-      std::string text = call.echo ? call.prompts[call.PromptOf(i)] + r.text : r.text;
-      choices.push_back(CompletionChoice(i, text, finish));
+      const std::string& prompt = call.prompts[call.PromptOf(i)];
+      std::string text = call.echo ? prompt + r.text : r.text;
+      json logprobs = call.logprobs ? CompletionLogprobs(r.logprobs, call.echo ? prompt.size() : 0) : json(nullptr);
+      choices.push_back(CompletionChoice(i, text, FinishReasonOf(r), std::move(logprobs)));
     }
   }
   json out = call.Envelope(call.chat() ? "chat.completion" : "text_completion");
@@ -156,22 +224,34 @@ json RenderResponse(const Call& call, const std::vector<GenerationEvent>& result
   return out;
 }
 
+// What one streamed choice has sent so far, so that each event sends only what is new.
+struct ChoiceProgress {
+  size_t text_bytes = 0;     // completions: bytes of text sent (for text_offset)
+  size_t content_bytes = 0;  // chat with a reader: bytes of the message's content sent
+  std::vector<size_t> argument_bytes;  // per tool call sent: bytes of its arguments sent
+};
+
 // The chunks of a streamed answer. Chat: a first delta {role:"assistant", content:""} per
-// choice, content deltas, a last chunk per choice with finish_reason and an empty delta.
-// Completions: text chunks (the prompt first, with echo), then the finish_reason chunk.
-// Choices interleave as their text arrives; every chunk carries its choice's index. With
-// stream_options.include_usage, every chunk has "usage": null and a last chunk with no
+// choice, content deltas, tool-call deltas (a call's first delta has its index, id, type and
+// name with empty arguments; later ones add argument text), a last chunk per choice with
+// finish_reason and an empty delta. Completions: text chunks (the prompt first, with echo),
+// then the finish_reason chunk. With logprobs, the tokens of each event ride on its first
+// chunk. Choices interleave as their text arrives; every chunk carries its choice's index.
+// With stream_options.include_usage, every chunk has "usage": null and a last chunk with no
 // choices has the totals. A failure is an event with a top-level "error". Then [DONE].
 class OpenAiRenderer final : public SseRenderer {
  public:
-  explicit OpenAiRenderer(std::shared_ptr<const Call> call) : call_(std::move(call)) {}
+  explicit OpenAiRenderer(std::shared_ptr<const Call> call)
+      : call_(std::move(call)), progress_(call_->choices()) {}
 
   void Open(SseWriter& sse) override {
     for (size_t i = 0; i < call_->choices(); ++i) {
       if (call_->chat()) {
         Chunk(sse, i, json{{"role", "assistant"}, {"content", ""}}, nullptr);
       } else if (call_->echo) {
-        Chunk(sse, i, call_->prompts[call_->PromptOf(i)], nullptr);
+        const std::string& prompt = call_->prompts[call_->PromptOf(i)];
+        progress_[i].text_bytes = prompt.size();
+        Chunk(sse, i, prompt, nullptr);
       }
     }
   }
@@ -183,10 +263,19 @@ class OpenAiRenderer final : public SseRenderer {
       failed_ = true;
       return false;
     }
-    if (!ev.text.empty()) Chunk(sse, index, call_->chat() ? json{{"content", ev.text}} : json(ev.text), nullptr);
+    std::vector<json> deltas = call_->chat() ? ChatDeltas(index, ev) : CompletionDeltas(index, ev);
+    json logprobs = nullptr;
+    if (call_->logprobs && !ev.logprobs.empty()) {
+      logprobs = call_->chat() ? ChatLogprobs(ev.logprobs) : CompletionLogprobs(ev.logprobs, logprob_offset(index, ev));
+      if (deltas.empty()) deltas.push_back(call_->chat() ? json::object() : json(""));
+    }
+    for (json& delta : deltas) {
+      Chunk(sse, index, std::move(delta), nullptr, std::move(logprobs));
+      logprobs = nullptr;
+    }
     if (ev.done) {
       usage_.Add(*call_, index, ev.result);
-      Chunk(sse, index, call_->chat() ? json::object() : json(""), engine::FinishReasonName(ev.result.finish_reason));
+      Chunk(sse, index, call_->chat() ? json::object() : json(""), FinishReasonOf(ev));
     }
     return true;
   }
@@ -204,16 +293,59 @@ class OpenAiRenderer final : public SseRenderer {
  private:
   const char* object() const { return call_->chat() ? "chat.completion.chunk" : "text_completion"; }
 
+  size_t logprob_offset(size_t index, const GenerationEvent& ev) const {
+    return progress_[index].text_bytes - ev.text.size();
+  }
+
+  std::vector<json> CompletionDeltas(size_t index, const GenerationEvent& ev) {
+    progress_[index].text_bytes += ev.text.size();
+    if (ev.text.empty()) return {};
+    return {json(ev.text)};
+  }
+
+  // Without a reader, the text as it comes. With one, what the message gained: content that
+  // extends what was sent (a reading that changed text already sent cannot take it back, so
+  // that part is skipped), new calls, and argument text that extends a call's.
+  std::vector<json> ChatDeltas(size_t index, const GenerationEvent& ev) {
+    if (!ev.message) return ev.text.empty() ? std::vector<json>{} : std::vector<json>{{{"content", ev.text}}};
+    ChoiceProgress& p = progress_[index];
+    std::vector<json> out;
+    const std::string& content = ev.message->content;
+    if (content.size() > p.content_bytes) {
+      out.push_back({{"content", content.substr(p.content_bytes)}});
+      p.content_bytes = content.size();
+    }
+    const std::vector<engine::ToolCall>& calls = ev.message->tool_calls;
+    for (size_t i = 0; i < calls.size(); ++i) {
+      json call = {{"index", i}};
+      if (i >= p.argument_bytes.size()) {
+        p.argument_bytes.push_back(0);
+        call["id"] = calls[i].id;
+        call["type"] = "function";
+        call["function"] = {{"name", calls[i].name}, {"arguments", ""}};
+      }
+      const std::string& args = calls[i].arguments;
+      if (args.size() > p.argument_bytes[i]) {
+        call["function"]["arguments"] = args.substr(p.argument_bytes[i]);
+        p.argument_bytes[i] = args.size();
+      }
+      if (call.contains("function")) out.push_back({{"tool_calls", json::array({std::move(call)})}});
+    }
+    return out;
+  }
+
   // `content` is the chat delta or the completion text.
-  void Chunk(SseWriter& sse, size_t index, json content, const json& finish_reason) {
+  void Chunk(SseWriter& sse, size_t index, json content, const json& finish_reason, json logprobs = nullptr) {
     json chunk = call_->Envelope(object());
-    chunk["choices"] = json::array({call_->chat() ? ChatChoice(index, std::move(content), "delta", finish_reason)
-                                                  : CompletionChoice(index, content.get<std::string>(), finish_reason)});
+    chunk["choices"] = json::array(
+        {call_->chat() ? ChatChoice(index, std::move(content), "delta", finish_reason, std::move(logprobs))
+                       : CompletionChoice(index, content.get<std::string>(), finish_reason, std::move(logprobs))});
     if (call_->include_usage) chunk["usage"] = nullptr;
     sse.Event(Dump(chunk));
   }
 
   const std::shared_ptr<const Call> call_;
+  std::vector<ChoiceProgress> progress_;
   Usage usage_;
   bool failed_ = false;
 };
@@ -243,6 +375,7 @@ void HandleGeneration(ApiContext& node, OpenAiEndpoint endpoint, const httplib::
   call->n = parsed->n;
   call->echo = parsed->echo;
   call->include_usage = parsed->include_usage;
+  call->logprobs = parsed->generation.logprobs;
   // More generations than the node holds at once (running and queued) could never be served.
   engine::EngineMetrics load = node.engine->Metrics();
   size_t capacity = static_cast<size_t>(load.slots_total + load.queue_capacity);

@@ -20,6 +20,14 @@ inline constexpr size_t kMaxOpenAiStopBytes = 256;
 inline constexpr size_t kMaxLogitBias = 1024;
 // `messages` at most.
 inline constexpr size_t kMaxMessages = 1024;
+// `tools` at most (OpenAI's limit), and a tool call's or schema's limits.
+inline constexpr size_t kMaxTools = 128;
+inline constexpr size_t kMaxToolCalls = 128;
+inline constexpr size_t kMaxSchemaBytes = 64 * 1024;
+inline constexpr size_t kMaxSchemaDepth = 32;
+// `top_logprobs` at most (OpenAI's limit); completions' `logprobs` at most (OpenAI's).
+inline constexpr int32_t kMaxTopLogprobs = 20;
+inline constexpr int32_t kMaxCompletionLogprobs = 5;
 
 enum class OpenAiEndpoint { kCompletions, kChatCompletions };
 
@@ -36,6 +44,11 @@ struct OpenAiRequest {
   bool echo = false;           // completions: the prompt comes back before the text
 };
 
+// OpenAI's name for a field this node does not take: `Unrecognized request argument supplied`.
+// Labels (`user`, `metadata`, `store`, `service_tier`) and the llama.cpp extensions the node
+// implements are recognized.
+std::string UnrecognizedArgument(const std::string& field);
+
 // What the body may ask for, from the model the node serves.
 struct OpenAiLimits {
   int32_t n_ctx = 0;    // max_tokens at most (prompt and completion share it)
@@ -47,6 +60,7 @@ struct OpenAiLimits {
 // names the field at fault (OpenAI's `param`: "max_tokens", "messages.[2].role"), or is left
 // empty when it is the body as a whole. Defaults are OpenAI's: temperature 1, top_p 1, no
 // top_k, no repeat penalty, max_tokens 16 for completions and the context's end for chat.
+// A field neither endpoint knows is kInvalidArgument naming it.
 Result<OpenAiRequest> ParseCompletionRequest(const std::string& body, const OpenAiLimits& limits, std::string* param);
 Result<OpenAiRequest> ParseChatRequest(const std::string& body, const OpenAiLimits& limits, std::string* param);
 
