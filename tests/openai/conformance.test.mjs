@@ -130,7 +130,7 @@ test('BadRequestError for bad input', async () => {
     [() => client.completions.create({ model, prompt: '' }), 'prompt'],
     [() => client.completions.create({ model, prompt: 'x', temperature: 3 }), 'temperature'],
     [() => client.completions.create({ model, prompt: 'x', top_p: 2 }), 'top_p'],
-    [() => client.completions.create({ model, prompt: 'word '.repeat(600) }), 'prompt'],
+    [() => client.completions.create({ model, prompt: 'word '.repeat(2500) }), 'prompt'],
     [() => client.chat.completions.create({ model, messages: [] }), 'messages'],
     [() => client.chat.completions.create({ model, messages: [{ role: 'wizard', content: 'x' }] }), 'messages.[0].role'],
     [() => client.chat.completions.create({ model, messages: 'hello' }), 'messages'],
@@ -208,4 +208,212 @@ test('a body over the size limit is 413', async () => {
     return true;
   });
   await stillServing();
+});
+
+// Structured output, tools and logprobs on the random-weights model: the grammar decides what
+// may be written, so whatever the weights say, answers parse. Strings and lists are bounded so
+// that the model (which rarely closes a string of its own accord) finishes within max_tokens.
+const personSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', maxLength: 8 },
+    mood: { type: 'string', enum: ['happy', 'sad', 'calm'] },
+    age: { type: 'integer', minimum: 0, maximum: 150 },
+    tags: { type: 'array', items: { type: 'string', maxLength: 5 }, maxItems: 2 },
+    home: {
+      type: 'object',
+      properties: { city: { type: 'string', maxLength: 8 }, floor: { type: 'integer', minimum: 0, maximum: 9 } },
+      required: ['city', 'floor'], additionalProperties: false,
+    },
+  },
+  required: ['name', 'mood', 'age', 'tags', 'home'],
+  additionalProperties: false,
+};
+
+function assertPerson(p) {
+  assert.deepEqual(Object.keys(p).sort(), ['age', 'home', 'mood', 'name', 'tags']);
+  assert.equal(typeof p.name, 'string');
+  assert.ok(['happy', 'sad', 'calm'].includes(p.mood), p.mood);
+  assert.ok(Number.isInteger(p.age) && p.age >= 0 && p.age <= 150, String(p.age));
+  assert.ok(Array.isArray(p.tags) && p.tags.length <= 2 && p.tags.every((t) => typeof t === 'string'));
+  assert.deepEqual(Object.keys(p.home).sort(), ['city', 'floor']);
+  assert.equal(typeof p.home.city, 'string');
+  assert.ok(Number.isInteger(p.home.floor));
+}
+
+const jsonSchemaFormat = { type: 'json_schema', json_schema: { name: 'person', strict: true, schema: personSchema } };
+
+test('chat.completions.parse() with a strict JSON schema, whole and streamed', async () => {
+  for (const seed of [1, 2, 3]) {
+    const params = {
+      model, messages: [{ role: 'user', content: 'Describe a person.' }], max_tokens: 200, temperature: 1, seed,
+      response_format: jsonSchemaFormat,
+    };
+    const parsed = await client.chat.completions.parse(params);
+    const message = parsed.choices[0].message;
+    assert.equal(parsed.choices[0].finish_reason, 'stop', message.content);
+    assertPerson(message.parsed);
+    assert.deepEqual(JSON.parse(message.content), message.parsed);
+
+    const runner = client.chat.completions.stream(params);
+    const final = await runner.finalChatCompletion();
+    assert.equal(final.choices[0].message.content, message.content, 'a seeded stream answers as the whole does');
+    assertPerson(JSON.parse(final.choices[0].message.content));
+  }
+});
+
+test('response_format json_object answers a JSON object', async () => {
+  for (const seed of [4, 5]) {
+    const c = await client.chat.completions.create({
+      model, messages: [{ role: 'user', content: 'Reply in JSON.' }], max_tokens: 300, temperature: 0.2, seed,
+      response_format: { type: 'json_object' },
+      logit_bias: {},
+    });
+    const text = c.choices[0].message.content;
+    if (c.choices[0].finish_reason === 'stop') {
+      const value = JSON.parse(text);
+      assert.equal(typeof value, 'object');
+      assert.ok(value !== null && !Array.isArray(value));
+    } else {
+      assert.equal(c.choices[0].finish_reason, 'length');
+      assert.match(text.trimStart(), /^\{/, 'even cut short, the answer is the start of an object');
+    }
+  }
+});
+
+const weatherTool = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'The weather in a city',
+    strict: true,
+    parameters: {
+      type: 'object',
+      properties: { city: { type: 'string', maxLength: 10 }, unit: { type: 'string', enum: ['celsius', 'fahrenheit'] } },
+      required: ['city', 'unit'], additionalProperties: false,
+    },
+  },
+};
+const timeTool = {
+  type: 'function',
+  function: { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string', enum: ['utc', 'cet'] } }, required: ['zone'] } },
+};
+
+function assertWeatherCall(call) {
+  assert.equal(call.type, 'function');
+  assert.match(call.id, /^call_/);
+  assert.equal(call.function.name, 'get_weather');
+  const args = JSON.parse(call.function.arguments);
+  assert.equal(typeof args.city, 'string');
+  assert.ok(['celsius', 'fahrenheit'].includes(args.unit), args.unit);
+}
+
+test('tools: required and named calls parse, whole and through the stream helper, and results go back', async () => {
+  for (const [seed, toolChoice] of [[1, 'required'], [2, { type: 'function', function: { name: 'get_weather' } }]]) {
+    const params = {
+      model, messages: [{ role: 'user', content: 'Weather in Oslo?' }], max_tokens: 120, temperature: 1, seed,
+      tools: toolChoice === 'required' ? [weatherTool] : [weatherTool, timeTool], tool_choice: toolChoice,
+      parallel_tool_calls: false,
+    };
+    const whole = await client.chat.completions.create(params);
+    const choice = whole.choices[0];
+    assert.equal(choice.finish_reason, 'tool_calls');
+    assert.equal(choice.message.tool_calls.length, 1);
+    assertWeatherCall(choice.message.tool_calls[0]);
+
+    const runner = client.chat.completions.stream(params);
+    const done = [];
+    runner.on('tool_calls.function.arguments.done', (event) => done.push(event));
+    const final = await runner.finalChatCompletion();
+    assert.equal(final.choices[0].finish_reason, 'tool_calls');
+    const streamed = final.choices[0].message.tool_calls;
+    assert.equal(streamed.length, 1);
+    assertWeatherCall(streamed[0]);
+    assert.equal(streamed[0].function.arguments, choice.message.tool_calls[0].function.arguments);
+    assert.equal(done.length, 1);
+    assert.equal(done[0].name, 'get_weather');
+    assert.deepEqual(done[0].parsed_arguments, JSON.parse(streamed[0].function.arguments));
+
+    // The call and its result go back; the node renders them with the model's template.
+    const next = await client.chat.completions.create({
+      model, max_tokens: 4, temperature: 0, tools: [weatherTool],
+      messages: [
+        { role: 'user', content: 'Weather in Oslo?' },
+        choice.message,
+        { role: 'tool', tool_call_id: choice.message.tool_calls[0].id, content: '{"temperature": 3}' },
+      ],
+    });
+    assert.equal(next.choices.length, 1);
+    assert.ok(next.usage.prompt_tokens > whole.usage.prompt_tokens);
+  }
+});
+
+test('tools: tool_choice none answers in words, and a parallel request may call more than once', async () => {
+  const none = await client.chat.completions.create({
+    model, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 8, temperature: 0, ignore_eos: true,
+    tools: [weatherTool], tool_choice: 'none',
+  });
+  assert.equal(none.choices[0].message.tool_calls, undefined);
+  assert.equal(typeof none.choices[0].message.content, 'string');
+  assert.equal(none.choices[0].finish_reason, 'length');
+
+  const parallel = await client.chat.completions.create({
+    model, messages: [{ role: 'user', content: 'Weather and time?' }], max_tokens: 250, temperature: 1, seed: 3,
+    tools: [weatherTool, timeTool], tool_choice: 'required', parallel_tool_calls: true,
+  });
+  const calls = parallel.choices[0].message.tool_calls;
+  assert.ok(calls.length >= 1);
+  assert.equal(new Set(calls.map((c) => c.id)).size, calls.length, 'every call has its own id');
+  for (const call of calls) {
+    assert.ok(['get_weather', 'get_time'].includes(call.function.name));
+    JSON.parse(call.function.arguments);
+  }
+});
+
+test('logprobs on chat and completions, whole and streamed, and a seed repeats', async () => {
+  const chat = { model, messages: [{ role: 'user', content: 'Count' }], max_tokens: 6, temperature: 1, seed: 11,
+    ignore_eos: true, logprobs: true, top_logprobs: 3 };
+  const whole = await client.chat.completions.create(chat);
+  const content = whole.choices[0].logprobs.content;
+  assert.equal(content.length, whole.usage.completion_tokens);
+  for (const t of content) {
+    assert.equal(typeof t.token, 'string');
+    assert.ok(t.logprob <= 0);
+    assert.ok(Array.isArray(t.bytes));
+    assert.equal(t.top_logprobs.length, 3);
+    assert.ok(t.top_logprobs[0].logprob >= t.top_logprobs[2].logprob);
+  }
+  const again = await client.chat.completions.create(chat);
+  assert.equal(again.choices[0].message.content, whole.choices[0].message.content, 'the same seed answers the same');
+  assert.deepEqual(again.choices[0].logprobs.content.map((t) => t.token), content.map((t) => t.token));
+
+  const stream = await client.chat.completions.create({ ...chat, stream: true });
+  const streamed = [];
+  for await (const chunk of stream) {
+    for (const c of chunk.choices) if (c.logprobs) streamed.push(...c.logprobs.content);
+  }
+  assert.deepEqual(streamed.map((t) => t.token), content.map((t) => t.token));
+
+  const completion = await client.completions.create({ model, prompt: 'Once', max_tokens: 5, temperature: 0,
+    ignore_eos: true, logprobs: 2 });
+  const lp = completion.choices[0].logprobs;
+  assert.equal(lp.tokens.length, 5);
+  assert.equal(lp.token_logprobs.length, 5);
+  assert.equal(lp.top_logprobs.length, 5);
+  assert.equal(lp.text_offset[0], 0);
+  assert.equal(lp.tokens.join(''), completion.choices[0].text);
+});
+
+test('an argument the node does not support is a 400 naming it; labels are accepted', async () => {
+  await assert.rejects(() => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }],
+    max_tokens: 2, modalities: ['audio'] }), (err) => {
+    assert.ok(err instanceof OpenAI.BadRequestError, String(err));
+    assert.equal(err.param, 'modalities');
+    assert.match(err.message, /Unrecognized request argument supplied: modalities/);
+    return true;
+  });
+  const labelled = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'x' }],
+    max_tokens: 2, user: 'u1', metadata: { team: 'a' }, store: false, service_tier: 'auto' });
+  assert.equal(labelled.choices.length, 1);
+  assert.equal(labelled.usage.prompt_tokens_details.cached_tokens >= 0, true);
 });

@@ -23,5 +23,5 @@ fi
 
 export LLAMANET_API_KEY=conformance-key
 # Two slots and no queue: the suite fills both to get a 429.
-exec "$here/with_node.sh" "$node_bin" "$model" --parallel 2 --max-queue 0 --n-ctx 512 --threads 1 \
+exec "$here/with_node.sh" "$node_bin" "$model" --parallel 2 --max-queue 0 --n-ctx 2048 --threads 1 \
   --node-id sdk-test -- node --test "$here/conformance.test.mjs"
