@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/grammar_fields.h"
 #include "api/json_fields.h"
 #include "protocol/affinity.h"
 
@@ -31,6 +32,9 @@ Result<engine::GenerationRequest> ParseGenerate(const std::string& body, int32_t
     r.sampling.seed = static_cast<uint32_t>(seed);
   }
   if (!s.ok()) return s;
+  // llama.cpp's extensions, as llama-server's /completion takes them.
+  std::string field;
+  if (s = ReadGrammarFields(j, &r.constraints, &field); !s.ok()) return s;
   return r;
 }
 

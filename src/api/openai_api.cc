@@ -92,10 +92,15 @@ class Usage {
     completion_ += r.completion_tokens;
   }
   json ToJson() const {
+    // OpenAI's whole shape: what this node never produces (audio, reasoning kept apart,
+    // predicted outputs) counts 0.
     return {{"prompt_tokens", prompt_},
             {"completion_tokens", completion_},
             {"total_tokens", prompt_ + completion_},
-            {"prompt_tokens_details", {{"cached_tokens", cached_}}}};
+            {"prompt_tokens_details", {{"cached_tokens", cached_}, {"audio_tokens", 0}}},
+            {"completion_tokens_details",
+             {{"reasoning_tokens", 0}, {"audio_tokens", 0}, {"accepted_prediction_tokens", 0},
+              {"rejected_prediction_tokens", 0}}}};
   }
 
  private:

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/grammar_fields.h"
 #include "api/json_fields.h"
-#include "http/json_body.h"
 #include "protocol/affinity.h"
 
 namespace llamanet::api {
@@ -114,30 +114,12 @@ void ReadCompletionLogprobs(FieldReader& r, engine::GenerationRequest* g) {
   g->logprobs = r.ok();
 }
 
-// A JSON schema a client gives (response_format, json_schema, tool parameters): an object,
-// bounded in size and depth, kept as JSON text.
-Status ReadSchema(const json& v, const std::string& field, std::string* out) {
-  if (!v.is_object()) return Status::Malformed(Quoted(field) + " must be a JSON schema object");
-  if (JsonDepth(v) > kMaxSchemaDepth) {
-    return Status::InvalidArgument(Quoted(field) + " nests deeper than " + std::to_string(kMaxSchemaDepth) + " levels");
-  }
-  *out = http::DumpJson(v);
-  if (out->size() > kMaxSchemaBytes) {
-    return Status::InvalidArgument(Quoted(field) + " is longer than " + std::to_string(kMaxSchemaBytes) + " bytes");
-  }
-  return Status::Ok();
-}
-
 // The llama.cpp extensions that constrain output: `grammar` (GBNF) and `json_schema`.
 void ReadGrammarExtensions(FieldReader& r, engine::OutputConstraints* c) {
-  r.String("grammar", &c->grammar);
-  if (r.ok() && c->grammar.size() > kMaxSchemaBytes) {
-    r.Fail("grammar", Status::InvalidArgument("'grammar' is longer than " + std::to_string(kMaxSchemaBytes) + " bytes"));
-  }
-  if (r.ok() && Present(r.obj(), "json_schema")) r.Fail("json_schema", ReadSchema(r.obj().at("json_schema"), "json_schema", &c->json_schema));
-  if (r.ok() && !c->grammar.empty() && !c->json_schema.empty()) {
-    r.Fail("grammar", Status::InvalidArgument("'grammar' and 'json_schema' cannot be used together"));
-  }
+  if (!r.ok()) return;
+  std::string field;
+  Status s = ReadGrammarFields(r.obj(), c, &field);
+  r.Fail(field, s);
 }
 
 // response_format: {type: "text"} | {type: "json_object"} |

@@ -23,8 +23,6 @@ inline constexpr size_t kMaxMessages = 1024;
 // `tools` at most (OpenAI's limit), and a tool call's or schema's limits.
 inline constexpr size_t kMaxTools = 128;
 inline constexpr size_t kMaxToolCalls = 128;
-inline constexpr size_t kMaxSchemaBytes = 64 * 1024;
-inline constexpr size_t kMaxSchemaDepth = 32;
 // `top_logprobs` at most (OpenAI's limit); completions' `logprobs` at most (OpenAI's).
 inline constexpr int32_t kMaxTopLogprobs = 20;
 inline constexpr int32_t kMaxCompletionLogprobs = 5;

@@ -72,6 +72,32 @@ TEST_F(NativeApiTest, StreamSendsEventsThatAddUpToTheWholeText) {
   EXPECT_EQ(text, Body(whole)["text"]);
 }
 
+// llama.cpp's extensions: the output follows a GBNF grammar or a JSON schema.
+TEST_F(NativeApiTest, GrammarAndJsonSchemaConstrainTheText) {
+  auto r = client().Post("/generate", R"({"prompt":"Answer:","max_tokens":40,"temperature":1,"seed":3,)"
+                                      R"("grammar":"root ::= (\"yes\" | \"no\") \", surely\""})",
+                         "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  std::string text = Body(r)["text"];
+  EXPECT_TRUE(text == "yes, surely" || text == "no, surely") << text;
+
+  auto s = client().Post("/generate/stream", R"({"prompt":"Data:","max_tokens":120,"temperature":1,"seed":4,)"
+                                             R"("json_schema":{"type":"object","properties":{"ok":{"type":"boolean"},)"
+                                             R"("n":{"type":"integer","minimum":0,"maximum":9}},"required":["ok","n"]}})",
+                         "application/json");
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->status, 200) << s->body;
+  std::string streamed;
+  for (const json& ev : SseEvents(s->body)) {
+    if (ev.contains("text") && ev["text"].is_string()) streamed += ev["text"].get<std::string>();
+  }
+  json value = json::parse(streamed, nullptr, false);
+  ASSERT_TRUE(value.is_object()) << streamed;
+  EXPECT_TRUE(value["ok"].is_boolean());
+  EXPECT_TRUE(value["n"].is_number_integer());
+}
+
 TEST_F(NativeApiTest, StatusInfoHealthHaveTheirFields) {
   auto status = client().Get("/status");
   ASSERT_TRUE(status);
@@ -122,6 +148,10 @@ TEST_F(NativeApiTest, BadRequestsGetTheDocumentedErrors) {
       {R"({"prompt":"x","stop":[1]})", 422, "'stop'"},
       {R"({"prompt":"x","stop":"ab"})", 200, ""},
       {R"({"prompt":")" + long_prompt + R"("})", 400, "context"},
+      {R"({"prompt":"x","grammar":"root ::= ("})", 400, "grammar"},
+      {R"({"prompt":"x","grammar":5})", 422, "'grammar' must be a string"},
+      {R"({"prompt":"x","json_schema":"object"})", 422, "'json_schema' must be a JSON schema object"},
+      {R"({"prompt":"x","grammar":"root ::= \"a\"","json_schema":{}})", 400, "cannot be used together"},
   };
   for (const Case& c : cases) {
     auto r = client().Post("/generate", c.body, "application/json");

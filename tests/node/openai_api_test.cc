@@ -41,9 +41,15 @@ TestNode* OpenAiApiTest::node_ = nullptr;
 
 // A usage object's counts, less the prefix cache's share: a request repeated on one node finds
 // its prompt cached the second time.
+// Also checks OpenAI's whole usage shape.
 json Counts(json usage) {
   EXPECT_TRUE(usage["prompt_tokens_details"]["cached_tokens"].is_number_integer()) << usage;
+  EXPECT_EQ(usage["prompt_tokens_details"]["audio_tokens"], 0) << usage;
+  for (const char* f : {"reasoning_tokens", "audio_tokens", "accepted_prediction_tokens", "rejected_prediction_tokens"}) {
+    EXPECT_EQ(usage["completion_tokens_details"][f], 0) << f << ": " << usage;
+  }
   usage.erase("prompt_tokens_details");
+  usage.erase("completion_tokens_details");
   return usage;
 }
 
