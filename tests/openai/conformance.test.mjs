@@ -311,7 +311,7 @@ function assertWeatherCall(call) {
 test('tools: required and named calls parse, whole and through the stream helper, and results go back', async () => {
   for (const [seed, toolChoice] of [[1, 'required'], [2, { type: 'function', function: { name: 'get_weather' } }]]) {
     const params = {
-      model, messages: [{ role: 'user', content: 'Weather in Oslo?' }], max_tokens: 120, temperature: 1, seed,
+      model, messages: [{ role: 'user', content: 'Weather in Oslo?' }], max_tokens: 400, temperature: 1, seed,
       tools: toolChoice === 'required' ? [weatherTool] : [weatherTool, timeTool], tool_choice: toolChoice,
       parallel_tool_calls: false,
     };
@@ -358,7 +358,7 @@ test('tools: tool_choice none answers in words, and a parallel request may call 
   assert.equal(none.choices[0].finish_reason, 'length');
 
   const parallel = await client.chat.completions.create({
-    model, messages: [{ role: 'user', content: 'Weather and time?' }], max_tokens: 250, temperature: 1, seed: 3,
+    model, messages: [{ role: 'user', content: 'Weather and time?' }], max_tokens: 600, temperature: 1, seed: 3,
     tools: [weatherTool, timeTool], tool_choice: 'required', parallel_tool_calls: true,
   });
   const calls = parallel.choices[0].message.tool_calls;

@@ -63,7 +63,7 @@ check "structured" '"content":"{' "$structured"
 # A forced tool call
 tool=$(curl -sS "$BASE/v1/chat/completions" -H 'Content-Type: application/json' -d '{
   "messages": [{"role": "user", "content": "Weather in Oslo?"}],
-  "max_tokens": 96,
+  "max_tokens": 300,
   "tools": [{"type": "function", "function": {"name": "get_weather",
     "parameters": {"type": "object", "properties": {"unit": {"type": "string", "enum": ["C", "F"]}}, "required": ["unit"]}}}],
   "tool_choice": "required",
