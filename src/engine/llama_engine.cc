@@ -169,17 +169,8 @@ Result<std::unique_ptr<Engine>> OpenLlamaEngine(const LlamaEngineOptions& option
   LlamaContextPtr ctx(llama_init_from_model(model.get(), cp));
   if (!ctx) return Status::Internal("llama.cpp could not create a context (out of memory?)");
 
-  ModelInfo info;
-  info.path = options.model_path;
-  info.name = ModelNameFromPath(options.model_path);
-  char desc[256];
-  llama_model_desc(model.get(), desc, sizeof desc);
-  info.description = desc;
-  info.n_params = llama_model_n_params(model.get());
-  info.size_bytes = llama_model_size(model.get());
+  ModelInfo info = DescribeModel(model.get(), options.model_path);
   info.n_ctx = static_cast<int32_t>(llama_n_ctx_seq(ctx.get()));
-  info.n_ctx_train = llama_model_n_ctx_train(model.get());
-  info.n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(model.get()));
   info.n_slots = options.n_slots;
   info.load_seconds = load_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   LN_INFO << "model " << info.name << " loaded (" << info.description << ") in " << info.load_seconds << " s; "
