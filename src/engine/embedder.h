@@ -29,8 +29,8 @@ class Embedder {
   virtual ~Embedder() = default;
 
   // Embeds the texts, blocking until done. Errors: kInvalidArgument naming the input by its
-  // index ("input[3] is ..."): empty, or more tokens than InputTokens(); kTooLarge (more
-  // texts or bytes than the limits); kUnavailable (queue full, or shutting down).
+  // index ("input[3] is ..."): empty, more bytes or tokens than the limits, or no texts or
+  // too many; kUnavailable (the queue is full); kCancelled (shutting down).
   virtual Result<Embeddings> Embed(const std::vector<std::string>& texts) = 0;
 
   virtual int32_t Dimensions() const = 0;
@@ -38,7 +38,7 @@ class Embedder {
   virtual int32_t InputTokens() const = 0;
   virtual EmbedderMetrics Metrics() const = 0;
 
-  // Refuses new work and fails what is queued with kUnavailable. Idempotent.
+  // Refuses new work and fails what is queued with kCancelled. Idempotent.
   virtual void Shutdown() = 0;
 };
 

@@ -77,7 +77,7 @@ class LlamaEmbedder final : public Embedder {
     std::future<Status> done = job->done.get_future();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return Status::Unavailable("the node is shutting down");
+      if (stopping_) return Status::Cancelled("the node is shutting down");
       if (queued_inputs_ + job->inputs.size() > static_cast<size_t>(options_.max_queue)) {
         return Status::Unavailable("the embeddings queue is full; try again");
       }
@@ -118,7 +118,7 @@ class LlamaEmbedder final : public Embedder {
     cv_.notify_all();
     if (worker_.joinable()) worker_.join();
     std::lock_guard<std::mutex> lock(mu_);
-    for (const std::shared_ptr<Job>& job : queue_) job->Fail(Status::Unavailable("the node is shutting down"));
+    for (const std::shared_ptr<Job>& job : queue_) job->Fail(Status::Cancelled("the node is shutting down"));
     queue_.clear();
     queued_inputs_ = 0;
   }
