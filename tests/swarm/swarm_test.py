@@ -262,10 +262,13 @@ class SwarmTest(unittest.TestCase):
             return {n["node_id"]: n["free_slots"] for n in body["nodes"]}.get("busy")
 
         self.assertEqual(free_slots_seen(), 1)
-        # A long stream holds the only slot; closing its connection gives the slot back.
+        # A long stream holds the only slot; closing its connection gives the slot back. It names
+        # its model: for "any model", conversation placement may send it to the watcher, whose
+        # 512-token context refuses max_tokens 8000.
         conn = HTTPConnection("127.0.0.1", busy.port, timeout=60)
         conn.request("POST", "/v1/completions",
-                     json.dumps({"prompt": "Hold", "max_tokens": 8000, "ignore_eos": True, "stream": True}),
+                     json.dumps({"model": "model-a", "prompt": "Hold", "max_tokens": 8000, "ignore_eos": True,
+                                 "stream": True}),
                      {"Content-Type": "application/json"})
         resp = conn.getresponse()
         self.assertEqual(resp.status, 200)
