@@ -123,6 +123,42 @@ test('chat.completions.stream() helper through finalChatCompletion()', async () 
   assert.equal(deltas, whole.choices[0].message.content);
 });
 
+test('embeddings.create: floats by default (sent as base64 and decoded by the SDK), float and base64 alike', async () => {
+  const texts = ['The quick brown fox', 'jumps over the lazy dog'];
+  const auto = await client.embeddings.create({ model, input: texts, user: 'sdk' });
+  assert.equal(auto.object, 'list');
+  assert.equal(auto.model, model);
+  assert.deepEqual(auto.data.map((d) => d.index), [0, 1]);
+  assert.ok(auto.usage.prompt_tokens >= 4);
+  assert.equal(auto.usage.total_tokens, auto.usage.prompt_tokens);
+  for (const d of auto.data) {
+    assert.equal(d.object, 'embedding');
+    assert.ok(Array.isArray(d.embedding) && d.embedding.length > 0);
+    const norm = Math.sqrt(d.embedding.reduce((s, x) => s + x * x, 0));
+    assert.ok(Math.abs(norm - 1) < 1e-4, `norm ${norm}`);
+  }
+  const floats = await client.embeddings.create({ model, input: texts, encoding_format: 'float' });
+  assert.deepEqual(floats.data.map((d) => d.embedding), auto.data.map((d) => d.embedding));
+  const b64 = await client.embeddings.create({ model, input: texts[0], encoding_format: 'base64' });
+  const bytes = Buffer.from(b64.data[0].embedding, 'base64');
+  const decoded = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
+  assert.equal(decoded.length, floats.data[0].embedding.length);
+  decoded.forEach((x, i) => assert.ok(Math.abs(x - floats.data[0].embedding[i]) < 1e-4, `${i}`));
+  for (const [body, param] of [
+    [{ model, input: 'x', dimensions: 8 }, 'dimensions'],
+    [{ model, input: 'x', temperature: 1 }, 'temperature'],
+    [{ model, input: [] }, 'input'],
+    [{ model, input: 'word '.repeat(2000) }, 'input'],
+  ]) {
+    await assert.rejects(() => client.embeddings.create(body), (err) => {
+      assert.ok(err instanceof OpenAI.BadRequestError, `${param}: ${err}`);
+      assert.equal(err.param, param);
+      return true;
+    });
+  }
+  await assert.rejects(() => client.embeddings.create({ model: 'gpt-4', input: 'x' }), OpenAI.NotFoundError);
+});
+
 test('BadRequestError for bad input', async () => {
   const cases = [
     [() => client.completions.create({ model, prompt: 'x', max_tokens: 0 }), 'max_tokens'],

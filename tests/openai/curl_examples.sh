@@ -71,6 +71,13 @@ tool=$(curl -sS "$BASE/v1/chat/completions" -H 'Content-Type: application/json' 
 }')
 check "tool call" '"finish_reason":"tool_calls"' "$tool"
 
+# Embeddings: one unit-length vector per input
+embeddings=$(curl -sS "$BASE/v1/embeddings" -H 'Content-Type: application/json' -d '{
+  "model": "llamanet",
+  "input": ["The capital of France is Paris", "What is a DHT?"]
+}')
+check "embeddings" '"object":"embedding"' "$embeddings"
+
 # Errors come in OpenAI's shape
 error=$(curl -sS "$BASE/v1/completions" -H 'Content-Type: application/json' -d '{"prompt": "x", "model": "gpt-4"}')
 check "error" '"code":"model_not_found"' "$error"
