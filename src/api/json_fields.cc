@@ -29,7 +29,7 @@ bool Present(const nlohmann::json& obj, const char* key) {
   return it != obj.end() && !it->is_null();
 }
 
-std::string UnknownField(const nlohmann::json& obj, std::initializer_list<std::string_view> known) {
+std::string UnknownField(const nlohmann::json& obj, const std::vector<std::string_view>& known) {
   constexpr size_t kMaxNameBytes = 64;
   for (const auto& [key, value] : obj.items()) {
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
