@@ -252,8 +252,11 @@ class Run:
         # and still exits 0, well inside compose's grace period (no SIGKILL).
         in_flight = {}
         body = {"prompt": "Once upon a time", "max_tokens": 2000, "ignore_eos": True}
+        # Marked as a client's request (as the client library marks them), so node2 serves it
+        # itself: unmarked, cache-aware placement may send a new conversation to another node.
         request = threading.Thread(target=lambda: in_flight.update(
-            answer=http("POST", self.url(2, "/v1/completions"), body, timeout=60)[0]))
+            answer=http("POST", self.url(2, "/v1/completions"), body, timeout=60,
+                        headers={"X-LlamaNet-Forwarded": "client"})[0]))
         request.start()
         wait_for("the generation to start on node2",
                  lambda: not request.is_alive() or
