@@ -7,10 +7,11 @@
 namespace llamanet::dht {
 
 GetValue::GetValue(TraversalHost& host, std::string key, size_t k, size_t alpha, LookupLimits limits,
-                   std::vector<Record> local, Accept accept, Done done)
+                   std::vector<Record> local, Accept accept, Done done, size_t sample)
     : Traversal(host, KeyTarget(key), k, alpha),
       key_(std::move(key)),
       single_record_(IsSingleRecordKey(key_)),
+      sample_(sample),
       limits_(limits),
       accept_(std::move(accept)),
       done_callback_(std::move(done)) {
@@ -67,7 +68,7 @@ void GetValue::OnReply(const Candidate& from, const Response& response) {
   ++value_replies_;
   const std::vector<Record>& records = response.value->records;
   const bool more = response.total && !records.empty() && records.size() < *response.total;
-  if (!more || single_record_) return Merge(Accepted(records, limits_.max_records_per_responder));
+  if (!more || single_record_ || sample_ > 0) return Merge(Accepted(records, limits_.max_records_per_responder));
   Paging p;
   p.contact = from.contact;
   p.records = Accepted(records, limits_.max_records_per_responder);
@@ -136,7 +137,9 @@ void GetValue::EndPaging(const NodeId& id, bool keep) {
   paging_.erase(it);
 }
 
-bool GetValue::Satisfied() const { return single_record_ && value_replies_ >= alpha(); }
+bool GetValue::Satisfied() const {
+  return (single_record_ && value_replies_ >= alpha()) || (sample_ > 0 && merged_.size() >= sample_);
+}
 
 void GetValue::OnFinish() {
   for (auto& [id, p] : paging_) {  // cut off by Finish(): keep what came, ask no more
