@@ -279,6 +279,16 @@ std::future<Result<std::vector<Record>>> DhtNode::Get(std::string key) {
   return future;
 }
 
+void DhtNode::Notify(std::string key, Record record) {
+  Post([core = impl_->core.get(), key = std::move(key), record = std::move(record)]() mutable {
+    core->Notify(std::move(key), std::move(record));
+  });
+}
+
+void DhtNode::SetStoreObserver(std::function<void(const std::string& key, const Record& record)> observer) {
+  impl_->core->SetStoreObserver(std::move(observer));
+}
+
 DhtSnapshot DhtNode::Snapshot() {
   auto promise = std::make_shared<std::promise<DhtSnapshot>>();
   auto future = promise->get_future();

@@ -92,6 +92,14 @@ class DhtNode {
   // its current load. Unavailable when it does not answer (after a resend).
   [[nodiscard]] LookupHandle AskAsync(Endpoint at, std::string key, std::function<void(Result<GetResult>)> done);
 
+  // Stores `record` under `key` here only (no lookup) and sends it at once to the nodes that
+  // polled this node for `key` with AskAsync in the last 1.5 record TTLs (a `store` each): how
+  // a node pushes a load change to the routers that hold it as a candidate.
+  void Notify(std::string key, Record record);
+  // Called on the loop thread with every `node:*` record a peer stored here (a pushed load
+  // change among them). Set before Start().
+  void SetStoreObserver(std::function<void(const std::string& key, const Record& record)> observer);
+
   // For /dht/status. Blocks until the loop answers (UDP mode).
   DhtSnapshot Snapshot();
 

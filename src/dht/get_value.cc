@@ -7,11 +7,12 @@
 namespace llamanet::dht {
 
 GetValue::GetValue(TraversalHost& host, std::string key, size_t k, size_t alpha, LookupLimits limits,
-                   std::vector<Record> local, Accept accept, Done done, size_t sample)
+                   std::vector<Record> local, Accept accept, Done done, size_t sample, uint64_t seed)
     : Traversal(host, KeyTarget(key), k, alpha),
       key_(std::move(key)),
       single_record_(IsSingleRecordKey(key_)),
       sample_(sample),
+      seed_(seed | 1),
       limits_(limits),
       accept_(std::move(accept)),
       done_callback_(std::move(done)) {
@@ -68,12 +69,17 @@ void GetValue::OnReply(const Candidate& from, const Response& response) {
   ++value_replies_;
   const std::vector<Record>& records = response.value->records;
   const bool more = response.total && !records.empty() && records.size() < *response.total;
-  if (!more || single_record_ || sample_ > 0) return Merge(Accepted(records, limits_.max_records_per_responder));
+  if (!more || single_record_) return Merge(Accepted(records, limits_.max_records_per_responder));
   Paging p;
   p.contact = from.contact;
-  p.records = Accepted(records, limits_.max_records_per_responder);
+  if (sample_ > 0) {
+    seed_ ^= seed_ << 13, seed_ ^= seed_ >> 7, seed_ ^= seed_ << 17;  // xorshift64
+    p.next_offset = static_cast<uint32_t>(records.size() + seed_ % (*response.total - records.size()));
+  } else {
+    p.records = Accepted(records, limits_.max_records_per_responder);
+    p.next_offset = static_cast<uint32_t>(records.size());
+  }
   p.received = records.size();
-  p.next_offset = static_cast<uint32_t>(records.size());
   paging_.insert_or_assign(from.contact.id, std::move(p));
   NextPage(from.contact.id, *response.total);
 }
@@ -122,7 +128,7 @@ void GetValue::OnPage(const NodeId& id, const Response& page) {
   p.records.insert(p.records.end(), std::make_move_iterator(accepted.begin()), std::make_move_iterator(accepted.end()));
   p.received += records.size();
   p.next_offset += static_cast<uint32_t>(records.size());
-  if (records.empty() || !page.total) {
+  if (records.empty() || !page.total || sample_ > 0) {
     EndPaging(id, true);  // the set ended (or shrank) under us
   } else {
     NextPage(id, *page.total);

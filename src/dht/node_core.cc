@@ -13,6 +13,8 @@ namespace {
 constexpr int64_t kMaxBootstrapBackoffMs = 30'000;
 constexpr size_t kMaxKnownClosest = 256;  // keys whose closest nodes are remembered
 constexpr int kKnownClosestUses = 8;      // publishes to them before a fresh lookup
+constexpr size_t kMaxWatchedKeys = 16;    // keys with watchers (a node polls for its own)
+constexpr size_t kMaxWatchers = 128;      // watchers per key
 
 StorageOptions MakeStorageOptions(const DhtOptions& o) {
   StorageOptions s;
@@ -181,6 +183,7 @@ void NodeCore::HandleRequest(const Endpoint& from, const Request& request, size_
       break;
     case RequestType::kFindValue:
       records_cut = AnswerFindValue(request, fit, proven, &response, &contacts_cut);
+      if (request.value_only && proven && response.value && IsSingleRecordKey(request.key)) Watch(request.key, from);
       break;
   }
   if (!proven && (contacts_cut || records_cut)) {
@@ -198,6 +201,7 @@ Status NodeCore::StoreLocal(const std::string& key, const std::vector<Record>& r
   Status first_error;
   for (const Record& r : records) {
     Status s = storage_.Put(key, r, source);
+    if (s.ok() && store_observer_ && IsSingleRecordKey(key)) store_observer_(key, r);
     if (s.ok()) {
       ++counters_.stores_accepted;
     } else {
@@ -427,9 +431,34 @@ void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done,
   auto lookup = std::make_shared<GetValue>(
       *this, key, options_.k, options_.alpha, options_.lookup, std::move(local),
       [this, key](const Record& r) { return AcceptRecord(key, r); },
-      [done = std::move(done)](GetResult result) { done(std::move(result)); }, sample);
+      [done = std::move(done)](GetResult result) { done(std::move(result)); }, sample, rng_());
   lookup->Start(seeds);
   Track(std::move(lookup), std::move(cancel));
+}
+
+void NodeCore::Watch(const std::string& key, const Endpoint& from) {
+  const int64_t now = clock_.NowMs();
+  const auto until = now + static_cast<int64_t>(options_.record_ttl_s * 1500);  // 1.5 TTLs
+  if (!watchers_.count(key) && watchers_.size() >= kMaxWatchedKeys) return;
+  std::vector<Watcher>& list = watchers_[key];
+  std::erase_if(list, [&](const Watcher& w) { return w.until_ms < now || w.endpoint == from; });
+  if (list.size() < kMaxWatchers) list.push_back(Watcher{from, until});
+}
+
+void NodeCore::Notify(std::string key, Record record) {
+  if (!running_ || options_.read_only || !storage_.Put(key, record).ok()) return;
+  auto it = watchers_.find(key);
+  if (it == watchers_.end()) return;
+  const int64_t now = clock_.NowMs();
+  std::erase_if(it->second, [&](const Watcher& w) { return w.until_ms < now; });
+  for (const Watcher& w : it->second) {
+    Request r;
+    r.type = RequestType::kStore;
+    r.key = key;
+    r.value.records.push_back(record);
+    SendRpc(w.endpoint, std::nullopt, std::move(r), RpcCallbacks{});
+  }
+  if (it->second.empty()) watchers_.erase(it);
 }
 
 void NodeCore::Ask(const Endpoint& at, std::string key, std::function<void(Result<GetResult>)> done) {

@@ -71,6 +71,10 @@ class NodeCore final : public TraversalHost {
            size_t sample = 0);
   // See DhtNode::AskAsync.
   void Ask(const Endpoint& at, std::string key, std::function<void(Result<GetResult>)> done);
+  // See DhtNode::Notify and DhtNode::SetStoreObserver.
+  void Notify(std::string key, Record record);
+  using StoreObserver = std::function<void(const std::string& key, const Record& record)>;
+  void SetStoreObserver(StoreObserver observer) { store_observer_ = std::move(observer); }
   DhtSnapshot Snapshot() const;
 
   // TraversalHost
@@ -111,6 +115,8 @@ class NodeCore final : public TraversalHost {
   std::string SendRpc(const Endpoint& to, std::optional<NodeId> expected, Request request, RpcCallbacks callbacks,
                       bool may_retry = true);
   void Heard(const NodeId& id, const Endpoint& from);
+  // Remembers that `from` polls `key` directly (value_only), so Notify sends it changes.
+  void Watch(const std::string& key, const Endpoint& from);
   void Ping(const Endpoint& to, std::optional<NodeId> expected, RpcCallbacks callbacks = {});
   void FindNodeLookup(const NodeId& target);
   void Track(std::shared_ptr<Lookup> lookup, CancelFlag cancel);
@@ -155,6 +161,13 @@ class NodeCore final : public TraversalHost {
     int uses_left = 0;
   };
   std::unordered_map<std::string, KnownClosest> known_closest_;
+  // Who polled a `node:*` key of ours with value_only lately: they get its changes (Notify).
+  struct Watcher {
+    Endpoint endpoint;
+    int64_t until_ms = 0;
+  };
+  std::unordered_map<std::string, std::vector<Watcher>> watchers_;
+  StoreObserver store_observer_;
 
   DhtCounters counters_;
   DropCounters drops_;

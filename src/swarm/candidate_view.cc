@@ -62,7 +62,7 @@ struct CandidateView::Core {
       return best;
     };
     if (now >= m.next_rotate_ms && !m.candidates.empty() && m.candidates.size() >= options.per_model && !m.pool.empty()) {
-      m.next_rotate_ms = now + HeartbeatMs();
+      m.next_rotate_ms = now + HeartbeatMs() / 4;
       auto worst = std::min_element(m.candidates.begin(), m.candidates.end(), [](const Candidate& a, const Candidate& b) {
         return Better(b.record, a.record);
       });
@@ -130,7 +130,26 @@ struct CandidateView::Core {
 CandidateView::CandidateView(dht::DhtNode& dht, std::function<protocol::NodeRecord()> self,
                              CandidateViewOptions options, protocol::IdentityOptions identity, const dht::Clock& clock,
                              uint64_t seed)
-    : dht_(dht), core_(std::make_shared<Core>(std::move(self), options, identity, clock, seed)) {}
+    : dht_(dht), core_(std::make_shared<Core>(std::move(self), options, identity, clock, seed)) {
+  dht_.SetStoreObserver([weak = std::weak_ptr<Core>(core_)](const std::string&, const dht::Record& record) {
+    if (std::shared_ptr<Core> core = weak.lock()) Pushed(core, record);
+  });
+}
+
+void CandidateView::Pushed(const std::shared_ptr<Core>& core, const dht::Record& record) {
+  std::vector<protocol::NodeRecord> read = protocol::ReadNodeRecords(core->identities, {record}, core->clock.WallSeconds());
+  if (read.empty()) return;
+  std::lock_guard<std::mutex> lock(core->mu);
+  if (core->stopped) return;
+  for (auto& [name, m] : core->models) {
+    for (Core::Candidate& c : m.candidates) {
+      if (c.record.node_id == read.front().node_id && read.front().last_seen > c.record.last_seen &&
+          read.front().model == name) {
+        c.record = read.front();
+      }
+    }
+  }
+}
 
 CandidateView::~CandidateView() { Stop(); }
 
@@ -184,7 +203,8 @@ void CandidateView::Tick() {
       for (Core::Candidate& c : m.candidates) {
         if (c.polling || now < c.next_poll_ms) continue;
         c.polling = true;
-        c.next_poll_ms = now + beat - beat / 8 + core_->Jitter(beat / 4);
+        const int64_t every = core_->options.poll_every * beat;
+        c.next_poll_ms = now + every - every / 8 + core_->Jitter(every / 4);
         const int32_t port = c.record.dht_port > 0 ? c.record.dht_port : 8001;
         polls.push_back(Core::Poll{name, dht::Endpoint{c.record.ip, static_cast<uint16_t>(port)}, c.record.node_id});
       }

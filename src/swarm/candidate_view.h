@@ -1,8 +1,9 @@
 // A view of the swarm whose cost does not grow with the swarm (issue 12): for each model this
-// node is asked for, a bounded set of candidate nodes, each polled directly for its current
-// load once per heartbeat (one find_value of its own `node:<id>` record at its DHT port, with
-// "value_only": two datagrams, no lookup), so a slot filling or freeing is seen within a
-// heartbeat. Candidates come from small samples of `model:<name>` (SampleAsync: a lookup, the
+// node is asked for, a bounded set of candidate nodes, each polled directly every other
+// heartbeat (one find_value of its own `node:<id>` record at its DHT port, with "value_only":
+// two datagrams, no lookup). A poll also subscribes: the candidate pushes its record to its
+// pollers the moment its load changes (DhtNode::Notify), so a slot filling or freeing is seen
+// within a round trip, at a cost that follows the load changes, not the clock. Candidates come from small samples of `model:<name>` (SampleAsync: a lookup, the
 // first page of the first storing nodes it reaches) taken every few heartbeats; each heartbeat
 // the worst candidate makes room for an untried one, so the set drifts toward free nodes, and
 // a candidate that stops answering goes at once. See docs/ARCHITECTURE.md for the figures.
@@ -30,7 +31,8 @@ namespace llamanet::swarm {
 
 struct CandidateViewOptions {
   std::chrono::seconds heartbeat{10};
-  size_t per_model = 8;      // candidates polled per model, every heartbeat
+  size_t per_model = 12;     // candidates kept per model
+  int poll_every = 2;        // heartbeats between polls of one candidate
   size_t sample = 16;        // records a discovery sample asks for
   int discover_every = 3;    // heartbeats between samples of one model's key
   size_t pool = 64;          // untried records kept per model
@@ -63,6 +65,7 @@ class CandidateView {
  private:
   struct Core;
   void Loop();
+  static void Pushed(const std::shared_ptr<Core>& core, const dht::Record& record);
 
   dht::DhtNode& dht_;
   std::shared_ptr<Core> core_;  // shared with the DHT callbacks, which may outlive a Stop

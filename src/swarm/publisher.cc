@@ -83,9 +83,7 @@ void Publisher::Tick() {
     PublishOnce(r, 0, true);
   } else if (plan_.local_on_change && last_local_ &&
              (r.free_slots != last_local_->free_slots || r.load != last_local_->load || r.queue != last_local_->queue)) {
-    if (std::optional<dht::Record> rec = Signed(r)) {
-      dht_.PublishAsync(KeyName(PublishPlan::Key::kNode, r), *rec, [](Result<size_t>) {}, 0).Detach();
-    }
+    if (std::optional<dht::Record> rec = Signed(r)) dht_.Notify(KeyName(PublishPlan::Key::kNode, r), *rec);
     last_local_ = r;
     return;
   } else {

@@ -31,8 +31,8 @@ struct PublishPlan {
     size_t replicas = SIZE_MAX;   // closest nodes that store it (capped at k)
   };
   std::vector<Entry> keys;
-  // Every load change also goes to this node's own copy of `node:<id>` at once (no lookup,
-  // no datagram): what peers polling it directly read (swarm/candidate_view.h).
+  // Every load change also goes at once to this node's own copy of `node:<id>` and to the
+  // peers that poll it directly (DhtNode::Notify; swarm/candidate_view.h): no lookup.
   bool local_on_change = false;
   // A marked load change (publisher.cc) is published to the whole plan at once.
   bool publish_marked_change = true;
