@@ -13,12 +13,13 @@
 // count a random walk (one step per 20 s per node on average); tps in three classes.
 //
 // The old design (every node reads all of all_nodes every heartbeat/4) costs quadratic work to
-// simulate: above --full-before nodes only --probes nodes run a view, and the per-node
+// simulate: above --full-before nodes only --before-views nodes run a view (and probe), and the per-node
 // figures of the old design are those of the viewing nodes (the storing nodes' load, so the
 // hottest node, is then a lower bound). Said in the output.
 //
 //   swarm_view_bench [--nodes 100,1000] [--heartbeats 4] [--heartbeat-s 10] [--seed 1]
-//                    [--designs before,after] [--probes 20] [--full-before 200]
+//                    [--designs before,after] [--probes 20] [--full-before 200] [--before-views 4]
+//                    [--per-model 12]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -60,6 +61,7 @@ struct Flags {
   uint64_t seed = 1;
   size_t probes = 20;
   size_t full_before = 200;
+  size_t before_views = 4;
   size_t per_model = CandidateViewOptions{}.per_model;
 };
 
@@ -89,6 +91,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       f->probes = std::strtoull(v.c_str(), nullptr, 10);
     } else if (name == "--per-model") {
       f->per_model = std::strtoull(v.c_str(), nullptr, 10);
+    } else if (name == "--before-views") {
+      f->before_views = std::strtoull(v.c_str(), nullptr, 10);
     } else if (name == "--full-before") {
       f->full_before = std::strtoull(v.c_str(), nullptr, 10);
     } else {
@@ -217,6 +221,8 @@ class Bench {
     for (size_t i = 0; i < n_; ++i) order[i] = i;
     std::shuffle(order.begin(), order.end(), rng_);
     probes_.assign(order.begin(), order.begin() + static_cast<long>(std::min(flags_.probes, n_)));
+    // The old design above full_before: views (and so probes) on before_views nodes only.
+    if (!all_view) probes_.resize(std::min(probes_.size(), flags_.before_views));
     std::set<size_t> probe_set(probes_.begin(), probes_.end());
     for (size_t i = 0; i < n_; ++i) {
       Node& n = nodes_[i];
@@ -402,7 +408,8 @@ int main(int argc, char** argv) {
   if (!ParseFlags(argc, argv, &flags)) {
     std::fprintf(stderr,
                  "usage: swarm_view_bench [--nodes 100,1000] [--designs before,after] [--heartbeats 4]\n"
-                 "                        [--heartbeat-s 10] [--seed 1] [--probes 20] [--full-before 200]\n");
+                 "                        [--heartbeat-s 10] [--seed 1] [--probes 20] [--full-before 200]\n"
+                 "                        [--before-views 4] [--per-model 12]\n");
     return 2;
   }
   std::printf("swarm view benchmark: %d models, %d slots per node, load random walk (1 step / 20 s / node),\n"

@@ -398,12 +398,15 @@ void NodeCore::Publish(std::string key, Record record, std::function<void(Result
   const bool reuse = n < options_.k;  // a full-k publish looks up every time, as before
   auto known = reuse ? known_closest_.find(key) : known_closest_.end();
   auto put = std::make_shared<PutValue>(
-      *this, key, std::move(record), n, options_.alpha, local,
+      *this, key, std::move(record), options_.k, options_.alpha, local,
       [this, key, reuse, n, local, done = std::move(done)](Result<size_t> r, const LookupStats&) {
         // Stores that went unanswered: look the key up again next time.
         if (reuse && (!r.ok() || *r < n + local)) known_closest_.erase(key);
         done(r);
       });
+  // The lookup finds the k closest as for any key (so readers, who look up k, find the
+  // stores); the record goes to the n nearest of them.
+  put->StoreAtMost(n);
   if (known != known_closest_.end() && known->second.uses_left-- > 0) {
     put->StartAt(known->second.contacts);
   } else {

@@ -10,6 +10,7 @@
 namespace llamanet::swarm {
 namespace {
 constexpr auto kTickInterval = std::chrono::milliseconds(250);
+constexpr int64_t kSubscribeAfterMs = 500;
 
 // The router's order (router.cc): free before full, fewer busy slots, then faster.
 bool Better(const protocol::NodeRecord& a, const protocol::NodeRecord& b) {
@@ -25,6 +26,7 @@ struct CandidateView::Core {
     int64_t next_poll_ms = 0;
     int failures = 0;
     bool polling = false;
+    int answered = 0;  // polls answered
   };
   struct Model {
     std::vector<Candidate> candidates;
@@ -114,6 +116,10 @@ struct CandidateView::Core {
       return;
     }
     it->failures = 0;
+    // A peer takes a poller as a subscriber only once it has proved its address (a token from
+    // an earlier reply: no pushes to a spoofed address), so the first poll is followed by
+    // another at once.
+    if (++it->answered == 1) it->next_poll_ms = clock.NowMs() + kSubscribeAfterMs;
     if (fresh->last_seen >= it->record.last_seen) it->record = *fresh;
   }
 

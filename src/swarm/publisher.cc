@@ -77,15 +77,15 @@ void Publisher::Tick() {
   protocol::NodeRecord r = current_();
   const int64_t now = clock_.NowMs();
   const int64_t since = last_ms_ ? now - *last_ms_ : 0;
+  if (plan_.local_on_change && last_local_ &&
+      (r.free_slots != last_local_->free_slots || r.load != last_local_->load || r.queue != last_local_->queue)) {
+    if (std::optional<dht::Record> rec = Signed(r)) dht_.Notify(KeyName(PublishPlan::Key::kNode, r), *rec);
+    last_local_ = r;
+  }
   if (!last_ms_ || since >= std::chrono::milliseconds(heartbeat_).count()) {
     PublishOnce(r, beat_++, false);
   } else if (plan_.publish_marked_change && MarkedChange(r) && since >= std::chrono::milliseconds(kMinGap).count()) {
     PublishOnce(r, 0, true);
-  } else if (plan_.local_on_change && last_local_ &&
-             (r.free_slots != last_local_->free_slots || r.load != last_local_->load || r.queue != last_local_->queue)) {
-    if (std::optional<dht::Record> rec = Signed(r)) dht_.Notify(KeyName(PublishPlan::Key::kNode, r), *rec);
-    last_local_ = r;
-    return;
   } else {
     return;
   }
