@@ -31,7 +31,7 @@ namespace llamanet::swarm {
 
 struct CandidateViewOptions {
   std::chrono::seconds heartbeat{10};
-  size_t per_model = 12;     // candidates kept per model
+  size_t per_model = 16;     // candidates kept per model
   int poll_every = 2;        // heartbeats between polls of one candidate
   size_t sample = 16;        // records a discovery sample asks for
   int discover_every = 3;    // heartbeats between samples of one model's key
