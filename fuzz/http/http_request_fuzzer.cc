@@ -1,6 +1,6 @@
 // libFuzzer target on the HTTP request path as a node runs it: the input is what a client sends
 // on one connection. It passes the connection gate (head limits), cpp-httplib's parser, the API
-// key check and routing, and the native and OpenAI schemas parse the bodies into their request
+// key check and routing, and the native, OpenAI and embeddings schemas parse the bodies into their request
 // structs. Any crash, sanitizer report or escaped exception is a finding; so is an answer that
 // is not valid HTTP with a JSON body for an error.
 #include <sys/socket.h>
@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/embeddings_schema.h"
 #include "api/native_schema.h"
 #include "api/openai_schema.h"
 #include "http/http_errors.h"
@@ -55,6 +56,10 @@ std::unique_ptr<http::HttpServer> MakeServer() {
   server->Post("/v1/chat/completions", [limits](const httplib::Request& req, httplib::Response& res) {
     std::string param;
     Answer(res, api::ParseChatRequest(req.body, limits, &param).status());
+  });
+  server->Post("/v1/embeddings", [](const httplib::Request& req, httplib::Response& res) {
+    std::string param;
+    Answer(res, api::ParseEmbeddingsRequest(req.body, 4096, &param).status());
   });
   server->Get("/health", [](const httplib::Request&, httplib::Response& res) { http::SetJson(res, {{"healthy", true}}); },
               http::Access::kOpen);

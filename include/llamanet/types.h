@@ -29,6 +29,8 @@ struct NodeInfo {
   int32_t n_ctx = 0;
   std::string model_sha256;
   std::string version;
+  bool generation = true;   // false: an embeddings-only node, never sent a generation
+  bool embeddings = false;  // serves POST /v1/embeddings
 
   // "ip:port" ("[ip]:port" for IPv6).
   std::string address() const;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "api/metrics.h"
+#include "engine/embedder.h"
 #include "engine/engine.h"
 
 namespace llamanet::swarm {
@@ -20,6 +21,7 @@ namespace llamanet::api {
 struct ApiContext {
   std::string node_id;
   engine::Engine* engine = nullptr;
+  engine::Embedder* embedder = nullptr;  // null when this node serves no embeddings
   NodeMetrics* metrics = nullptr;
   swarm::Swarm* swarm = nullptr;  // null in tests without a swarm
   std::string model_path;         // for /info

@@ -29,11 +29,16 @@ bool Present(const nlohmann::json& obj, const char* key) {
   return it != obj.end() && !it->is_null();
 }
 
-std::string UnknownField(const nlohmann::json& obj, std::initializer_list<std::string_view> known) {
+std::string UnknownField(const nlohmann::json& obj, const std::vector<std::string_view>& known) {
+  constexpr size_t kMaxNameBytes = 64;
   for (const auto& [key, value] : obj.items()) {
-    bool found = false;
-    for (std::string_view k : known) found = found || k == key;
-    if (!found) return key;
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    // The name goes back to the client (message and `param`): bounded, no control characters.
+    std::string name = key.substr(0, kMaxNameBytes);
+    for (char& c : name) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    return name.empty() ? "''" : name;
   }
   return "";
 }

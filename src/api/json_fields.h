@@ -30,8 +30,9 @@ Status ReadStringOrList(const nlohmann::json& obj, const char* key, size_t max_i
 bool Present(const nlohmann::json& obj, const char* key);
 
 // The first key of `obj` not in `known`, as OpenAI refuses an argument it does not recognize;
-// "" when every key is known.
-std::string UnknownField(const nlohmann::json& obj, std::initializer_list<std::string_view> known);
+// "" when every key is known. The name goes back to the client (message and `param`), so it
+// comes cut to 64 bytes with control characters as '?' ("''" for the empty key).
+std::string UnknownField(const nlohmann::json& obj, const std::vector<std::string_view>& known);
 
 // How deeply `v` nests (a scalar is 1), counted without recursion: a client's JSON schema is
 // turned into a grammar recursively, so its depth is bounded before that.

@@ -175,7 +175,7 @@ std::string MetricsRegistry::Render() const {
 
 // --- NodeMetrics
 
-NodeMetrics::NodeMetrics(const engine::Engine& engine)
+NodeMetrics::NodeMetrics(const engine::Engine& engine, const engine::Embedder* embedder)
     : requests_(registry_.AddCounter("llamanet_http_requests_total", "HTTP requests answered, by route and status.",
                                      {"route", "status"})),
       first_token_(registry_.AddHistogram(
@@ -210,6 +210,17 @@ NodeMetrics::NodeMetrics(const engine::Engine& engine)
                              [e] { return static_cast<double>(e->Metrics().cache_ram_entries); });
   registry_.AddGaugeCallback("llamanet_model_load_seconds", "Time the model took to load.",
                              [e] { return e->Model().load_seconds; });
+  if (!embedder) return;
+  registry_.AddCounterCallback("llamanet_embedding_requests_total", "Embedding requests answered.",
+                               [embedder] { return static_cast<double>(embedder->Metrics().requests_total); });
+  registry_.AddCounterCallback("llamanet_embedding_inputs_total", "Inputs embedded.",
+                               [embedder] { return static_cast<double>(embedder->Metrics().inputs_total); });
+  registry_.AddCounterCallback("llamanet_embedding_tokens_total", "Tokens of the inputs embedded.",
+                               [embedder] { return static_cast<double>(embedder->Metrics().tokens_total); });
+  registry_.AddCounterCallback("llamanet_embedding_decodes_total", "Decodes run for embeddings (inputs share them).",
+                               [embedder] { return static_cast<double>(embedder->Metrics().decodes_total); });
+  registry_.AddGaugeCallback("llamanet_embedding_queue_length", "Inputs waiting to be embedded.",
+                             [embedder] { return static_cast<double>(embedder->Metrics().queue_length); });
 }
 
 void NodeMetrics::ObserveRequest(const std::string& route, int status) {

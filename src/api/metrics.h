@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/embedder.h"
 #include "engine/engine.h"
 
 namespace llamanet::api {
@@ -91,11 +92,11 @@ inline constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4
 std::string FormatMetricValue(double v);
 
 // The metrics of one node: HTTP requests by route and status, generation latencies, and the
-// engine's own counters and gauges (read from Engine::Metrics() at each scrape).
+// engine's and embedder's own counters and gauges (read from their Metrics() at each scrape).
 class NodeMetrics {
  public:
-  // `engine` must outlive this object.
-  explicit NodeMetrics(const engine::Engine& engine);
+  // `engine` and `embedder` (null: the node serves no embeddings) must outlive this object.
+  explicit NodeMetrics(const engine::Engine& engine, const engine::Embedder* embedder = nullptr);
 
   // One answered HTTP request. `route` is the registered route pattern, or "" when no route
   // matched (never the raw path: clients must not be able to grow the label set).

@@ -119,6 +119,15 @@ void HandleGenerateStream(ApiContext& node, const httplib::Request& req, httplib
 json StatusJson(const ApiContext& node) {
   engine::EngineMetrics m = node.engine->Metrics();
   double load = m.slots_total > 0 ? static_cast<double>(m.slots_busy) / m.slots_total : 0.0;
+  json embeddings = nullptr;
+  if (node.embedder) {
+    engine::EmbedderMetrics e = node.embedder->Metrics();
+    embeddings = {{"requests", e.requests_total},
+                  {"inputs", e.inputs_total},
+                  {"tokens", e.tokens_total},
+                  {"decodes", e.decodes_total},
+                  {"queue", e.queue_length}};
+  }
   return {{"uptime", node.UptimeSeconds()},
           {"tps", m.request_tokens_per_second},
           {"load", load},
@@ -134,18 +143,24 @@ json StatusJson(const ApiContext& node) {
             {"cached_tokens", m.cached_tokens_total},
             {"ram_bytes", m.cache_ram_bytes},
             {"ram_capacity_bytes", m.cache_ram_capacity},
-            {"ram_entries", m.cache_ram_entries}}}};
+            {"ram_entries", m.cache_ram_entries}}},
+          {"embeddings", std::move(embeddings)}};
 }
 
 json InfoJson(const ApiContext& node) {
   SystemInfo sys = ReadSystemInfo();
   engine::ModelInfo model = node.engine->Model();
+  json openai_routes = {"/v1/models", "/v1/completions", "/v1/chat/completions"};
+  if (node.embedder) openai_routes.push_back("/v1/embeddings");
   return {{"node_id", node.node_id},
           {"model", model.name},
           {"model_path", model.path},
           {"model_description", model.description},
           {"n_ctx", model.n_ctx},
           {"slots", model.n_slots},
+          {"embeddings", node.embedder ? json{{"dimensions", node.embedder->Dimensions()},
+                                              {"max_input_tokens", node.embedder->InputTokens()}}
+                                       : json(nullptr)},
           {"system",
            {{"cpu", sys.cpu},
             {"cpu_cores", sys.cpu_cores},
@@ -156,7 +171,7 @@ json InfoJson(const ApiContext& node) {
           {"openai_compatible", true},
           {"endpoints",
            {{"llamanet", {"/generate", "/generate/stream", "/status", "/info", "/health", "/nodes", "/dht/status"}},
-            {"openai", {"/v1/models", "/v1/completions", "/v1/chat/completions"}}}}};
+            {"openai", std::move(openai_routes)}}}};
 }
 
 json HealthJson(const ApiContext& node) {

@@ -472,15 +472,14 @@ void ReadMessages(FieldReader& r, std::vector<engine::ChatMessage>* messages) {
 // does not recognize with a 400, and a client that sends one expects it to count.
 void RefuseUnknown(FieldReader& r, std::initializer_list<std::string_view> endpoint_fields) {
   if (!r.ok()) return;
-  static constexpr std::string_view kCommon[] = {
+  std::vector<std::string_view> known = {
       "model", "max_tokens", "temperature", "top_p", "n", "stop", "presence_penalty", "frequency_penalty", "seed",
       "logit_bias", "logprobs", "stream", "stream_options", "user", "metadata", "store", "service_tier",
       // llama.cpp's extensions
       "top_k", "min_p", "repeat_penalty", "ignore_eos", "grammar", "json_schema"};
-  for (const auto& [key, value] : r.obj().items()) {
-    bool known = std::find(std::begin(kCommon), std::end(kCommon), key) != std::end(kCommon);
-    for (std::string_view f : endpoint_fields) known = known || f == key;
-    if (!known) return r.Fail(key, Status::InvalidArgument(UnrecognizedArgument(key)));
+  known.insert(known.end(), endpoint_fields.begin(), endpoint_fields.end());
+  if (std::string field = UnknownField(r.obj(), known); !field.empty()) {
+    r.Fail(field, Status::InvalidArgument(UnrecognizedArgument(field)));
   }
 }
 

@@ -4,8 +4,9 @@
 
 namespace llamanet::api {
 
-httplib::Server::Handler RoutedHandler(ApiContext& node, httplib::Server::Handler local, bool openai_errors) {
-  return node.swarm ? node.swarm->Routed(std::move(local), openai_errors) : local;
+httplib::Server::Handler RoutedHandler(ApiContext& node, httplib::Server::Handler local, bool openai_errors,
+                                       swarm::Service service) {
+  return node.swarm ? node.swarm->Routed(std::move(local), openai_errors, service) : local;
 }
 
 std::vector<std::string> SwarmModels(const ApiContext& node) {

@@ -24,7 +24,9 @@ void RegisterSwarmApi(HttpServer& server, swarm::SwarmView& view, dht::DhtNode& 
                        {"last_seen", p.last_seen},
                        {"slots", p.slots},
                        {"free_slots", p.free_slots},
-                       {"dht_port", p.dht_port}});
+                       {"dht_port", p.dht_port},
+                       {"generation", p.generation},
+                       {"embeddings", p.embeddings}});
     }
     json out = {{"nodes", nodes}, {"total_count", nodes.size()}, {"timestamp", swarm::EpochNow()}};
     http::SetJson(res, out);

@@ -26,6 +26,8 @@ NodeInfo ToNodeInfo(const protocol::NodeRecord& r) {
   n.n_ctx = r.n_ctx;
   n.model_sha256 = r.model_sha256;
   n.version = r.version;
+  n.generation = r.generation;
+  n.embeddings = r.embeddings;
   return n;
 }
 

@@ -13,6 +13,7 @@ Candidates FilterNodes(const std::vector<NodeInfo>& nodes, const SelectionCriter
   std::vector<NodeInfo> of_model;
   for (const NodeInfo& n : nodes) {
     if (!any && n.model != criteria.model) continue;
+    if (!n.generation) continue;  // the client only generates
     of_model.push_back(n);
     const bool fast_enough = n.tps == 0 || n.tps >= criteria.min_tps;
     if (fast_enough && n.load <= criteria.max_load) out.nodes.push_back(n);

@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "json-schema-to-grammar.h"
+#include "json.h"
 
 namespace llamanet::engine {
 namespace {
@@ -146,19 +147,33 @@ void AdjustToolGrammar(GrammarPlan& plan, const OutputConstraints& constraints) 
 }  // namespace
 
 std::optional<AssistantMessage> ChatOutputParser::Read(const std::string& text, bool partial) const {
-  try {
-    common_chat_msg msg = common_chat_parse(text, partial, params_);
-    AssistantMessage out;
-    out.content = std::move(msg.content);
-    out.reasoning = std::move(msg.reasoning_content);
-    for (common_chat_tool_call& call : msg.tool_calls) {
-      out.tool_calls.push_back({std::move(call.id), std::move(call.name), std::move(call.arguments)});
+  auto read = [&](bool as_partial) -> std::optional<AssistantMessage> {
+    try {
+      common_chat_msg msg = common_chat_parse(text, as_partial, params_);
+      AssistantMessage out;
+      out.content = std::move(msg.content);
+      out.reasoning = std::move(msg.reasoning_content);
+      for (common_chat_tool_call& call : msg.tool_calls) {
+        out.tool_calls.push_back({std::move(call.id), std::move(call.name), std::move(call.arguments)});
+      }
+      return out;
+    } catch (const std::exception& e) {
+      if (!as_partial) LN_DEBUG << "chat output does not parse as the template's syntax: " << e.what();
+      return std::nullopt;
     }
-    return out;
-  } catch (const std::exception& e) {
-    if (!partial) LN_DEBUG << "chat output does not parse as the template's syntax: " << e.what();
-    return std::nullopt;
-  }
+  };
+  if (partial) return read(true);
+  // A final answer may have been cut short (max_tokens, the context's end) in the middle of a
+  // call, and llama.cpp's parser then still gives that call, with arguments cut short: the calls
+  // the model finished count, the one cut short is dropped.
+  std::optional<AssistantMessage> out = read(false);
+  if (!out) out = read(true);
+  if (!out) return std::nullopt;
+  std::erase_if(out->tool_calls, [](const ToolCall& call) {
+    common_json args = common_json::parse_no_throw(call.arguments);
+    return args.is_discarded() || !args.is_object();
+  });
+  return out;
 }
 
 ChatTemplate::ChatTemplate(const llama_model* model) {

@@ -17,7 +17,7 @@ namespace {
 
 class LlamaEngine final : public Engine {
  public:
-  LlamaEngine(LlamaModelPtr model, LlamaContextPtr ctx, ModelInfo info, const LlamaEngineOptions& options)
+  LlamaEngine(std::shared_ptr<llama_model> model, LlamaContextPtr ctx, ModelInfo info, const LlamaEngineOptions& options)
       : model_(std::move(model)),
         ctx_(std::move(ctx)),
         vocab_(llama_model_get_vocab(model_.get())),
@@ -103,7 +103,7 @@ class LlamaEngine final : public Engine {
                             std::to_string(options_.max_prompt_bytes));
   }
 
-  LlamaModelPtr model_;
+  std::shared_ptr<llama_model> model_;
   LlamaContextPtr ctx_;
   const llama_vocab* vocab_;
   ModelInfo info_;
@@ -145,7 +145,14 @@ Result<std::unique_ptr<Engine>> OpenLlamaEngine(const LlamaEngineOptions& option
   lo.show_progress = options.show_progress;
   Result<LlamaModelPtr> model = LoadModel(lo);
   if (!model.ok()) return model.status();
+  return OpenLlamaEngine(options, std::move(model).value(),
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
 
+Result<std::unique_ptr<Engine>> OpenLlamaEngine(const LlamaEngineOptions& options, std::shared_ptr<llama_model> model,
+                                                double load_seconds) {
+  if (Status s = ValidateOptions(options); !s.ok()) return s;
+  auto start = std::chrono::steady_clock::now();
   int32_t threads = options.n_threads > 0 ? options.n_threads
                                           : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
   llama_context_params cp = llama_context_default_params();
@@ -159,26 +166,17 @@ Result<std::unique_ptr<Engine>> OpenLlamaEngine(const LlamaEngineOptions& option
   // attention faster that way for independent sequences.
   cp.kv_unified = false;
   cp.no_perf = true;
-  LlamaContextPtr ctx(llama_init_from_model(model->get(), cp));
+  LlamaContextPtr ctx(llama_init_from_model(model.get(), cp));
   if (!ctx) return Status::Internal("llama.cpp could not create a context (out of memory?)");
 
-  ModelInfo info;
-  info.path = options.model_path;
-  info.name = ModelNameFromPath(options.model_path);
-  char desc[256];
-  llama_model_desc(model->get(), desc, sizeof desc);
-  info.description = desc;
-  info.n_params = llama_model_n_params(model->get());
-  info.size_bytes = llama_model_size(model->get());
+  ModelInfo info = DescribeModel(model.get(), options.model_path);
   info.n_ctx = static_cast<int32_t>(llama_n_ctx_seq(ctx.get()));
-  info.n_ctx_train = llama_model_n_ctx_train(model->get());
-  info.n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(model->get()));
   info.n_slots = options.n_slots;
-  info.load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  info.load_seconds = load_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   LN_INFO << "model " << info.name << " loaded (" << info.description << ") in " << info.load_seconds << " s; "
           << options.n_slots << " slots x " << info.n_ctx << " context, " << threads << " threads";
   return std::unique_ptr<Engine>(
-      std::make_unique<LlamaEngine>(std::move(model).value(), std::move(ctx), std::move(info), options));
+      std::make_unique<LlamaEngine>(std::move(model), std::move(ctx), std::move(info), options));
 }
 
 }  // namespace llamanet::engine

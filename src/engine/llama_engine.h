@@ -6,6 +6,7 @@
 
 #include "core/status.h"
 #include "engine/engine.h"
+#include "llama.h"
 
 namespace llamanet::engine {
 
@@ -26,6 +27,10 @@ struct LlamaEngineOptions {
 // Loads the model and starts the scheduler. Errors: kNotFound (no model file),
 // kInvalidArgument (bad options or a file llama.cpp cannot load), kInternal.
 Result<std::unique_ptr<Engine>> OpenLlamaEngine(const LlamaEngineOptions& options);
+// The same on a model loaded already (model_loader.h), so that an Embedder can share it;
+// `load_seconds` is how long loading it took (ModelInfo::load_seconds).
+Result<std::unique_ptr<Engine>> OpenLlamaEngine(const LlamaEngineOptions& options, std::shared_ptr<llama_model> model,
+                                                double load_seconds);
 
 // "tinyllama-1.1b.Q4_K_M" for ".../tinyllama-1.1b.Q4_K_M.gguf": only the extension goes.
 std::string ModelNameFromPath(const std::string& path);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/log.h"
+#include "engine/llama_engine.h"
 #include "ggml-backend.h"
 
 namespace llamanet::engine {
@@ -64,6 +65,20 @@ void InitLlamaBackend() {
     if (ggml_backend_reg_count() == 0) ggml_backend_load_all();
     llama_backend_init();
   });
+}
+
+ModelInfo DescribeModel(const llama_model* model, const std::string& path) {
+  ModelInfo info;
+  info.path = path;
+  info.name = ModelNameFromPath(path);
+  char desc[256];
+  llama_model_desc(model, desc, sizeof desc);
+  info.description = desc;
+  info.n_params = llama_model_n_params(model);
+  info.size_bytes = llama_model_size(model);
+  info.n_ctx_train = llama_model_n_ctx_train(model);
+  info.n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(model));
+  return info;
 }
 
 Result<LlamaModelPtr> LoadModel(const ModelLoadOptions& options) {

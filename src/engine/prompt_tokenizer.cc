@@ -34,6 +34,10 @@ Result<std::vector<llama_token>> PromptTokenizer::Raw(const std::string& text) c
   return Tokenize(text, true, true);
 }
 
+Result<std::vector<llama_token>> PromptTokenizer::Plain(const std::string& text) const {
+  return Tokenize(text, true, false);
+}
+
 // Splits the text the way llama.cpp's own tokenizer does (special tokens cut it into fragments,
 // each plain fragment is tokenized on its own), except that special tokens are looked for only
 // outside the messages' content.

@@ -29,6 +29,9 @@ class PromptTokenizer {
   // kInvalidArgument when the text cannot be tokenized. Thread-safe.
   Result<std::vector<llama_token>> Raw(const std::string& text) const;
   Result<std::vector<llama_token>> Chat(const RenderedChat& chat) const;
+  // Text that is only text (an input to embed): the model's own BOS/EOS around it, and no
+  // special token parsed out of it.
+  Result<std::vector<llama_token>> Plain(const std::string& text) const;
 
  private:
   Result<std::vector<llama_token>> Tokenize(std::string_view text, bool add_special, bool parse_special) const;

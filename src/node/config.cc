@@ -117,6 +117,12 @@ const std::vector<OptionSpec>& Specs() {
        [](NodeConfig& c, const std::string&, int64_t n) { c.prefix_cache = n != 0; }},
       {"--cache-ram", "LLAMANET_CACHE_RAM", Kind::kInt, "MiB of host memory for saved prompt prefixes, least recently used evicted (default 2048; 0: only what the slots hold)", 0, 1 << 20,
        [](NodeConfig& c, const std::string&, int64_t n) { c.cache_ram_mib = static_cast<int32_t>(n); }},
+      {"--embeddings", "LLAMANET_EMBEDDINGS", Kind::kBool, "serve POST /v1/embeddings beside generation (default on; --embeddings=off saves its context's memory)", 0, 0,
+       [](NodeConfig& c, const std::string&, int64_t n) { c.embeddings = n != 0; }},
+      {"--embeddings-only", "LLAMANET_EMBEDDINGS_ONLY", Kind::kBool, "serve embeddings and no generation (no generation context; generation requests go to peers)", 0, 0,
+       [](NodeConfig& c, const std::string&, int64_t n) { c.embeddings_only = n != 0; }},
+      {"--embeddings-ctx", "LLAMANET_EMBEDDINGS_CTX", Kind::kInt, "tokens one embedding input may have (default 512, at most the model's trained context)", 8, 1 << 20,
+       [](NodeConfig& c, const std::string&, int64_t n) { c.embeddings_ctx = static_cast<int32_t>(n); }},
       {"--metrics-open", "LLAMANET_METRICS_OPEN", Kind::kBool, "serve /metrics without the API key", 0, 0,
        [](NodeConfig& c, const std::string&, int64_t n) { c.metrics_open = n != 0; }},
       {"--verbose", "LLAMANET_VERBOSE", Kind::kBool, "log more (debug lines, llama.cpp's own log)", 0, 0,
@@ -161,6 +167,9 @@ Status Validate(const NodeConfig& c) {
     if (ch < 0x21 || ch > 0x7e) return Status::InvalidArgument("--node-id must be printable ASCII without spaces");
   }
   if (c.n_batch < c.parallel) return Status::InvalidArgument("--n-batch must be at least --parallel");
+  if (c.embeddings_only && !c.embeddings) {
+    return Status::InvalidArgument("--embeddings-only needs embeddings on (drop --embeddings=off)");
+  }
   if (c.port != 0 && c.port == c.dht_port) return Status::InvalidArgument("--port and --dht-port must differ");
   return Status::Ok();
 }

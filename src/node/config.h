@@ -30,6 +30,9 @@ struct NodeConfig {
   int32_t max_queue = 16;       // requests waiting for a slot before 503/429
   bool prefix_cache = true;     // reuse cached prompt prefixes (engine/scheduler.h)
   int32_t cache_ram_mib = 2048; // host memory for saved prefixes beyond the slots'; 0: none
+  bool embeddings = true;       // serve POST /v1/embeddings (its own small context)
+  bool embeddings_only = false; // embeddings and no generation: no generation context at all
+  int32_t embeddings_ctx = 512; // tokens per embedding input, and per embedding decode
   std::string api_key;          // when set, /v1 and native generation routes require it
   std::string key_file;         // Ed25519 identity; empty: a per-DHT-port file under the state dir
   std::string swarm_secret;     // non-empty: a private swarm (every datagram carries a MAC)

@@ -6,6 +6,10 @@
 #include "core/log.h"
 #include "engine/llama_engine.h"
 #include "api/cache_route.h"
+#include "api/embeddings_route.h"
+#include "engine/embeddings_only_engine.h"
+#include "engine/llama_embedder.h"
+#include "engine/model_loader.h"
 #include "api/native_api.h"
 #include "api/openai_api.h"
 #include "api/identity_route.h"
@@ -71,6 +75,23 @@ Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_
   node->swarm_ = std::move(swarm).value();
   node->context_.swarm = node->swarm_.get();
   if (!engine) {
+    auto started = std::chrono::steady_clock::now();
+    engine::ModelLoadOptions lo;
+    lo.path = config.model_path;
+    lo.n_gpu_layers = config.n_gpu_layers;
+    Result<engine::LlamaModelPtr> loaded = engine::LoadModel(lo);
+    if (!loaded.ok()) return loaded.status();
+    // One copy of the weights, shared by the generation and the embedding contexts.
+    std::shared_ptr<llama_model> model = std::move(loaded).value();
+    const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (config.embeddings) {
+      engine::LlamaEmbedderOptions mo;
+      mo.n_ctx = config.embeddings_ctx;
+      mo.n_threads = config.threads;
+      Result<std::unique_ptr<engine::Embedder>> embedder = engine::OpenLlamaEmbedder(model, mo);
+      if (!embedder.ok()) return embedder.status();
+      node->embedder_ = std::move(embedder).value();
+    }
     engine::LlamaEngineOptions eo;
     eo.model_path = config.model_path;
     eo.n_ctx = config.n_ctx;
@@ -81,18 +102,27 @@ Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_
     eo.max_queue = config.max_queue;
     eo.prefix_cache = config.prefix_cache;
     eo.cache_ram_bytes = static_cast<size_t>(config.cache_ram_mib) << 20;
-    Result<std::unique_ptr<engine::Engine>> opened = engine::OpenLlamaEngine(eo);
-    if (!opened.ok()) return opened.status();
-    engine = std::move(opened).value();
+    if (config.embeddings_only) {
+      engine::ModelInfo info = engine::DescribeModel(model.get(), config.model_path);
+      info.n_ctx = node->embedder_->InputTokens();
+      info.load_seconds = load_seconds;
+      engine = engine::MakeEmbeddingsOnlyEngine(std::move(info));
+    } else {
+      Result<std::unique_ptr<engine::Engine>> opened = engine::OpenLlamaEngine(eo, model, load_seconds);
+      if (!opened.ok()) return opened.status();
+      engine = std::move(opened).value();
+    }
   }
   node->engine_ = std::move(engine);
   node->context_.engine = node->engine_.get();
-  node->metrics_ = std::make_unique<api::NodeMetrics>(*node->engine_);
+  node->context_.embedder = node->embedder_.get();
+  node->metrics_ = std::make_unique<api::NodeMetrics>(*node->engine_, node->embedder_.get());
   node->context_.metrics = node->metrics_.get();
 
   http::HttpServer& http = *node->http_;
   api::RegisterNativeApi(http, node->context_);
   api::RegisterOpenAiApi(http, node->context_);
+  api::RegisterEmbeddingsApi(http, node->context_);
   api::RegisterSwarmApi(http, node->swarm_->view(), node->swarm_->dht());
   api::RegisterCacheApi(http, node->context_);
   swarm::Swarm* member = node->swarm_.get();
@@ -112,7 +142,8 @@ Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_
     metrics->ObserveRequest(route, res.status);
   });
   api::ApiContext* ctx = &node->context_;
-  auto local = [ctx] {
+  const bool embeddings_only = config.embeddings_only;
+  auto local = [ctx, embeddings_only] {
     engine::ModelInfo m = ctx->engine->Model();
     engine::EngineMetrics e = ctx->engine->Metrics();
     swarm::LocalNodeState s;
@@ -125,6 +156,8 @@ Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_
     s.conversations = e.cached_conversations;
     s.tps = e.request_tokens_per_second;
     s.accepting = ctx->running;
+    s.generation = !embeddings_only;
+    s.embeddings = ctx->embedder != nullptr;
     return s;
   };
   auto cached = [ctx](uint64_t conversation) { return ctx->engine->CachedTokensFor(conversation); };
@@ -155,6 +188,7 @@ void Node::Shutdown(std::chrono::milliseconds grace) {
     }
   }
   swarm_->Leave(std::chrono::milliseconds(0));
+  if (embedder_) embedder_->Shutdown();
   engine_->Shutdown();
   http_->Stop();
 }

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "core/status.h"
+#include "engine/embedder.h"
 #include "engine/engine.h"
 #include "api/api_context.h"
 #include "api/metrics.h"
@@ -40,6 +41,7 @@ class Node {
   NodeConfig config_;
   api::ApiContext context_;
   std::shared_ptr<engine::Engine> engine_;
+  std::unique_ptr<engine::Embedder> embedder_;  // null with --embeddings=off
   std::unique_ptr<api::NodeMetrics> metrics_;
   std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<swarm::Swarm> swarm_;

@@ -162,6 +162,8 @@ Result<NodeRecord> ParseNodeRecord(std::string_view json_text, const NodeRecordL
       "version", false, limits.max_version_bytes, [](const std::string& s) { return HasNoControl(s); },
       "has a control character", &r.version);
   f.Bool("openai_compatible", &r.openai_compatible);
+  f.Bool("generation", &r.generation);
+  f.Bool("embeddings", &r.embeddings);
   f.String(
       "pubkey", false, 64, [](const std::string& s) { return s.size() == 64 && IsLowerHex(s); },
       "must be 64 lowercase hex digits", &r.pubkey);
@@ -186,7 +188,9 @@ std::string NodeRecordJson(const NodeRecord& r) {
             {"n_ctx", r.n_ctx},
             {"model_sha256", r.model_sha256},
             {"version", r.version},
-            {"openai_compatible", r.openai_compatible}};
+            {"openai_compatible", r.openai_compatible},
+            {"generation", r.generation},
+            {"embeddings", r.embeddings}};
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

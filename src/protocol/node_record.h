@@ -37,6 +37,8 @@ struct NodeRecord {
   std::string model_sha256;  // empty or 64 lowercase hex digits
   std::string version;
   bool openai_compatible = true;
+  bool generation = true;   // false: an embeddings-only node (--embeddings-only)
+  bool embeddings = false;  // serves POST /v1/embeddings (absent from older records: not)
   // The DHT's signature fields: the signer's Ed25519 key as 64 hex digits, empty when the record
   // is unsigned. Read here, never written: the DHT signs (dht/record_signing.h), and whether the
   // signature holds is identity.h's business.

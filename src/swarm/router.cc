@@ -6,19 +6,27 @@
 
 namespace llamanet::swarm {
 
+namespace {
+
+bool Offers(bool generation, bool embeddings, Service service) {
+  return service == Service::kGeneration ? generation : embeddings;
+}
+
+}  // namespace
+
 RouteDecision Router::Decide(const std::string& model, bool forwarded, const LocalState& local,
-                             const std::vector<protocol::NodeRecord>& peers) const {
+                             const std::vector<protocol::NodeRecord>& peers, Service service) const {
   const bool any = protocol::IsAnyModel(model);
-  const bool serves_here = any || model == local.model;
+  const bool serves_here = (any || model == local.model) && Offers(local.generation, local.embeddings, service);
   RouteDecision d;
   if (forwarded) {
     d.kind = serves_here ? RouteDecision::Kind::kLocal : RouteDecision::Kind::kNotFound;
     return d;
   }
-  // A free slot here beats any hop.
-  if (serves_here && local.free_slots > 0) return d;
+  // A free slot here beats any hop; embeddings need none.
+  if (serves_here && (service == Service::kEmbeddings || local.free_slots > 0)) return d;
 
-  for (protocol::NodeRecord& p : Eligible(model, local, peers)) {
+  for (protocol::NodeRecord& p : Eligible(model, local, peers, service)) {
     // When this node could serve it too, a hop only pays off for a peer with a free slot.
     if (serves_here && protocol::FreeSlotsOf(p) == 0) continue;
     d.peers.push_back(std::move(p));
@@ -41,12 +49,14 @@ RouteDecision Router::Decide(const std::string& model, bool forwarded, const Loc
 }
 
 std::vector<protocol::NodeRecord> Router::Eligible(const std::string& model, const LocalState& local,
-                                                   const std::vector<protocol::NodeRecord>& peers) const {
+                                                   const std::vector<protocol::NodeRecord>& peers,
+                                                   Service service) const {
   const bool any = protocol::IsAnyModel(model);
   std::vector<protocol::NodeRecord> out;
   for (const protocol::NodeRecord& p : peers) {
     if (p.node_id == local.node_id || Avoided(p.node_id) || (refused_ && refused_(p))) continue;
     if (!any && p.model != model) continue;
+    if (!Offers(p.generation, p.embeddings, service)) continue;
     out.push_back(p);
   }
   return out;

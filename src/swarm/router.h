@@ -14,10 +14,16 @@
 
 namespace llamanet::swarm {
 
+// What a request asks a node for: a record says which a node offers (`generation`,
+// `embeddings`).
+enum class Service { kGeneration, kEmbeddings };
+
 struct LocalState {
   std::string node_id;
   std::string model;
   int32_t free_slots = 0;
+  bool generation = true;
+  bool embeddings = false;
 };
 
 struct RouteDecision {
@@ -43,12 +49,15 @@ class Router {
 
   // `model` empty or "llamanet" means any model. `forwarded` requests are never forwarded
   // again. `peers` is the live swarm (this node may be among them; it is skipped), less the
-  // peers that are avoided or refused.
+  // peers that are avoided or refused. Embeddings are served here whenever this node offers
+  // them for the model (they take no slot), else by a peer offering them.
   RouteDecision Decide(const std::string& model, bool forwarded, const LocalState& local,
-                       const std::vector<protocol::NodeRecord>& peers) const;
-  // The peers that may serve `model` now, free or not: not this node, not avoided or refused.
+                       const std::vector<protocol::NodeRecord>& peers, Service service = Service::kGeneration) const;
+  // The peers that may serve `model` now, free or not: not this node, not avoided or refused,
+  // offering `service`.
   std::vector<protocol::NodeRecord> Eligible(const std::string& model, const LocalState& local,
-                                             const std::vector<protocol::NodeRecord>& peers) const;
+                                             const std::vector<protocol::NodeRecord>& peers,
+                                             Service service = Service::kGeneration) const;
 
   // A peer that answered a forwarded request with a refusal (5xx, 429, 401, 403) is avoided for
   // a while. One that did not answer at all is the verifier's (MarkDown).

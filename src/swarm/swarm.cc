@@ -142,21 +142,23 @@ protocol::NodeRecord Swarm::SelfRecord() const {
     r.free_slots = e.accepting ? std::max(0, e.slots - e.busy - e.queue) : 0;
     r.load = e.slots > 0 ? static_cast<double>(e.busy) / e.slots : 0;
     r.tps = e.tps;
+    r.generation = e.generation;
+    r.embeddings = e.embeddings;
   }
   return r;
 }
 
-httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool openai_errors) {
-  return [this, local = std::move(local), openai_errors](const httplib::Request& req, httplib::Response& res) {
+httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool openai_errors, Service service) {
+  return [this, local = std::move(local), openai_errors, service](const httplib::Request& req, httplib::Response& res) {
     // The route's own parser reports what is wrong with a body this cannot read.
     protocol::RoutingFacts facts = protocol::ReadRoutingFacts(req.body);
     const std::string& model = facts.model;
     protocol::NodeRecord self = SelfRecord();
-    LocalState here{node_id_, self.model, self.free_slots};
+    LocalState here{node_id_, self.model, self.free_slots, self.generation, self.embeddings};
     const bool forwarded = req.has_header(protocol::kForwardedHeader);
     const std::vector<protocol::NodeRecord> peers = view_->Peers();
-    RouteDecision d = router_->Decide(model, forwarded, here, peers);
-    if (!forwarded) d = PlaceConversation(std::move(d), facts, self, here, peers);
+    RouteDecision d = router_->Decide(model, forwarded, here, peers, service);
+    if (!forwarded && service == Service::kGeneration) d = PlaceConversation(std::move(d), facts, self, here, peers);
     auto fail = [&](int status, const std::string& msg, const std::string& code) {
       if (openai_errors) {
         SetOpenAiError(res, status, msg, "model", code);
@@ -168,6 +170,9 @@ httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool open
       case RouteDecision::Kind::kLocal:
         return local(req, res);
       case RouteDecision::Kind::kNotFound:
+        if (service == Service::kEmbeddings) {
+          return fail(404, "no node in the swarm serves embeddings for the model '" + model + "'", "model_not_found");
+        }
         return fail(404, "no node in the swarm serves the model '" + model + "'", "model_not_found");
       case RouteDecision::Kind::kForward:
         switch (proxy_->Forward(req, res, d.peers)) {

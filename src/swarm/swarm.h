@@ -39,6 +39,8 @@ struct LocalNodeState {
   int32_t conversations = 0;  // distinct conversations its prefix cache holds
   double tps = 0;
   bool accepting = true;  // false once the node is shutting down
+  bool generation = true;  // false: embeddings only
+  bool embeddings = false;
 };
 
 class Swarm {
@@ -57,8 +59,10 @@ class Swarm {
   // publisher, the view and the DHT. Idempotent: a second call does nothing.
   void Leave(std::chrono::milliseconds timeout);
 
-  // Wraps a generating route: serves it here, forwards it, or answers 404 model_not_found.
-  httplib::Server::Handler Routed(httplib::Server::Handler local, bool openai_errors);
+  // Wraps a route that runs the model (generation or embeddings): serves it here, forwards it
+  // to a peer offering `service` for the model, or answers 404 model_not_found.
+  httplib::Server::Handler Routed(httplib::Server::Handler local, bool openai_errors,
+                                  Service service = Service::kGeneration);
 
   // This node's answer to GET /identity?nonce=... (identity_proof.h).
   Result<IdentityProof> ProveIdentity(const std::string& nonce) const;

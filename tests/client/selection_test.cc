@@ -55,6 +55,15 @@ TEST(SelectionTest, NoNodeOfTheModelIsEmptyNotRelaxed) {
   EXPECT_FALSE(c.relaxed);
 }
 
+TEST(SelectionTest, NeverPicksAnEmbeddingsOnlyNodeEvenWhenRelaxed) {
+  NodeInfo only = Node("only", "m1", 0.0, 0);
+  only.generation = false;
+  Candidates c = FilterNodes({only, Node("busy", "m1", 1.0, 50)}, {"m1", 0, 0.5});
+  EXPECT_EQ(Ids(c.nodes), std::vector<std::string>{"busy"});
+  EXPECT_TRUE(c.relaxed);
+  EXPECT_TRUE(FilterNodes({only}, {"m1", 0, 1.0}).nodes.empty());
+}
+
 TEST(SelectionTest, RanksByLoadThenSpeedThenId) {
   std::vector<NodeInfo> nodes = {Node("c", "m", 0.5, 10), Node("b", "m", 0.0, 10), Node("a", "m", 0.0, 10),
                                  Node("d", "m", 0.0, 99)};

@@ -86,6 +86,13 @@ TEST_F(ChatTemplateTest, TheParserReadsTheTemplatesToolCallSyntax) {
   EXPECT_EQ(args["city"].get<std::string>(), "Oslo");
   EXPECT_EQ(m->content.rfind("Let me look.", 0), 0u) << m->content;
 
+  // Cut short in a second call: the first still counts, the second is dropped.
+  const std::string call = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\", \"unit\": \"celsius\"}}\n</tool_call>";
+  std::optional<AssistantMessage> cut = plan->parser->Read(call + "\n" + call.substr(0, call.size() - 30), false);
+  ASSERT_TRUE(cut.has_value());
+  ASSERT_EQ(cut->tool_calls.size(), 1u) << cut->tool_calls.back().arguments;
+  EXPECT_EQ(common_json::parse(cut->tool_calls[0].arguments)["unit"].get<std::string>(), "celsius");
+
   std::optional<AssistantMessage> plain = plan->parser->Read("No call here.", false);
   ASSERT_TRUE(plain.has_value());
   EXPECT_TRUE(plain->tool_calls.empty());

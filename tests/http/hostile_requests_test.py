@@ -104,6 +104,7 @@ def build_cases(model):
     native = {"prompt": "Hello", "max_tokens": 2}
     compl = {"model": model, "prompt": "Hello", "max_tokens": 2}
     chat = {"model": model, "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 2}
+    embed = {"model": model, "input": "Hello"}
     E4 = {400, 422}
     cases = []
 
@@ -155,6 +156,12 @@ def build_cases(model):
         ("/v1/chat/completions", dict(chat, user="@@BAD@@"), "user"),
         ("/v1/chat/completions", dict(chat, messages=[{"role": "user", "content": "@@BAD@@"}], stream=True),
          "content (stream)"),
+        ("/v1/embeddings", dict(embed, input="@@BAD@@"), "input"),
+        ("/v1/embeddings", dict(embed, input=["ok", "@@BAD@@"]), "input[]"),
+        ("/v1/embeddings", dict(embed, model="@@BAD@@"), "model"),
+        ("/v1/embeddings", dict(embed, user="@@BAD@@"), "user"),
+        ("/v1/embeddings", dict(embed, encoding_format="@@BAD@@"), "encoding_format"),
+        ("/v1/embeddings", dict(embed, **{"@@BAD@@": 1}), "a key"),
     ]
     for path, obj, field in fields:
         add("0xff in %s %s" % (path, field), post(path, bad_json(obj)), E4, path=path)
@@ -267,6 +274,17 @@ def build_cases(model):
     add("number with 10,000 digits", post("/generate", b'{"prompt":"hi","max_tokens":1' + b"0" * 10000 + b"}"), E4,
         path="/generate")
     add("10,000 stop strings", post("/generate", dict(native, stop=["a"] * 10000)), {200, 400, 422}, path="/generate")
+    add("input nested 10,000 deep", post("/v1/embeddings", json.dumps(embed).encode().replace(
+        b'"input": "Hello"', b'"input": ' + b"[" * deep + b"]" * deep)), {400}, path="/v1")
+    add("an unknown key of 10,000 bytes", post("/v1/embeddings", dict(embed, **{"k" * 10000: 1})), {400}, path="/v1",
+        check=lambda ex: None if len(ex.responses[0].body) < 2048 else "the error echoes the whole key")
+    add("escaped NUL in an unknown key", post("/v1/embeddings", json.dumps(embed).encode()[:-1] + b', "a\u0000b": 1}'),
+        {400}, path="/v1")
+    add("5,000 embedding inputs", post("/v1/embeddings", dict(embed, input=["a"] * 5000)), {400, 413}, path="/v1")
+    add("2,048 embedding inputs", post("/v1/embeddings", dict(embed, input=["word"] * 2048)), {200}, path="/v1",
+        timeout=30)
+    add("an embedding input longer than the context", post("/v1/embeddings", dict(embed, input="word " * 12000)),
+        {400, 413}, path="/v1")
     add("5,000 messages", post("/v1/chat/completions", dict(chat, messages=[{"role": "user", "content": "a"}] * 5000)),
         {200, 400, 413}, path="/v1")
     add("prompt longer than the context", post("/generate", dict(native, prompt="word " * 12000)),

@@ -72,6 +72,26 @@ TEST(ConfigTest, ThePrefixCacheIsOnWithTwoGibibytesOfHostMemoryUnlessSaidOtherwi
   EXPECT_NE(bad.status().message().find("--cache-ram"), std::string::npos);
 }
 
+TEST(ConfigTest, EmbeddingsAreOnBesideGenerationUnlessSaidOtherwise) {
+  const NodeConfig d = Parse({"--model-path", "m"})->config;
+  EXPECT_TRUE(d.embeddings);
+  EXPECT_FALSE(d.embeddings_only);
+  EXPECT_EQ(d.embeddings_ctx, 512);
+  EXPECT_FALSE(Parse({"--model-path", "m", "--embeddings=off"})->config.embeddings);
+  EXPECT_FALSE(Parse({"--model-path", "m"}, {{"LLAMANET_EMBEDDINGS", "0"}})->config.embeddings);
+  Result<ParsedCommandLine> only = Parse({"--model-path", "m", "--embeddings-only", "--embeddings-ctx", "2048"});
+  ASSERT_TRUE(only.ok()) << only.status().ToString();
+  EXPECT_TRUE(only->config.embeddings_only);
+  EXPECT_EQ(only->config.embeddings_ctx, 2048);
+  EXPECT_TRUE(Parse({"--model-path", "m"}, {{"LLAMANET_EMBEDDINGS_ONLY", "1"}})->config.embeddings_only);
+  Result<ParsedCommandLine> contradiction = Parse({"--model-path", "m", "--embeddings-only", "--embeddings=off"});
+  ASSERT_FALSE(contradiction.ok());
+  EXPECT_NE(contradiction.status().message().find("--embeddings-only"), std::string::npos);
+  Result<ParsedCommandLine> tiny = Parse({"--model-path", "m", "--embeddings-ctx", "4"});
+  ASSERT_FALSE(tiny.ok());
+  EXPECT_NE(tiny.status().message().find("--embeddings-ctx"), std::string::npos);
+}
+
 TEST(ConfigTest, BadValuesAreOneLineErrorsNamingTheSource) {
   struct Case {
     std::vector<std::string> args;

@@ -50,7 +50,10 @@ inline std::vector<std::string> SseData(const std::string& body) {
 
 class TestNode {
  public:
-  explicit TestNode(NodeConfig config = {}, int32_t slots = 2, int32_t max_queue = 4, int32_t n_ctx = 256) {
+  // `as_deployed`: the node loads the model itself (Node::Create, so with its embedder as
+  // `config` says) instead of taking an engine opened here.
+  explicit TestNode(NodeConfig config = {}, int32_t slots = 2, int32_t max_queue = 4, int32_t n_ctx = 256,
+                    bool as_deployed = false) {
     config.model_path = LLAMANET_TINY_MODEL;
     config.host = "127.0.0.1";
     config.port = 0;
@@ -63,17 +66,23 @@ class TestNode {
     if (mkdtemp(key_dir) == nullptr) throw std::runtime_error("mkdtemp failed");
     key_dir_ = key_dir;
     config.key_file = key_dir_ + "/node.key";
-    engine::LlamaEngineOptions eo;
-    eo.model_path = config.model_path;
-    eo.n_slots = slots;
-    eo.max_queue = max_queue;
-    eo.n_ctx = n_ctx;
-    eo.n_threads = 1;  // no spinning thread barriers on a machine whose cores the tests share
-    eo.show_progress = false;
-    auto engine = engine::OpenLlamaEngine(eo);
-    if (!engine.ok()) throw std::runtime_error(engine.status().ToString());
     config.n_ctx = n_ctx;
-    auto node = Node::CreateWithEngine(config, std::shared_ptr<engine::Engine>(std::move(engine).value()));
+    config.threads = 1;  // no spinning thread barriers on a machine whose cores the tests share
+    Result<std::unique_ptr<Node>> node = Status::Internal("no node");
+    if (as_deployed) {
+      node = Node::Create(config);
+    } else {
+      engine::LlamaEngineOptions eo;
+      eo.model_path = config.model_path;
+      eo.n_slots = slots;
+      eo.max_queue = max_queue;
+      eo.n_ctx = n_ctx;
+      eo.n_threads = 1;
+      eo.show_progress = false;
+      auto engine = engine::OpenLlamaEngine(eo);
+      if (!engine.ok()) throw std::runtime_error(engine.status().ToString());
+      node = Node::CreateWithEngine(config, std::shared_ptr<engine::Engine>(std::move(engine).value()));
+    }
     if (!node.ok()) throw std::runtime_error(node.status().ToString());
     node_ = std::move(node).value();
     thread_ = std::thread([this] { node_->Run(); });

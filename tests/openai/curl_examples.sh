@@ -51,6 +51,33 @@ stream=$(curl -sS -N "$BASE/v1/chat/completions" -H 'Content-Type: application/j
 check "stream chunks" '"object":"chat.completion.chunk"' "$stream"
 check "stream end" 'data: \[DONE\]' "$stream"
 
+# Structured output: the answer follows a JSON schema
+structured=$(curl -sS "$BASE/v1/chat/completions" -H 'Content-Type: application/json' -d '{
+  "messages": [{"role": "user", "content": "Is water wet?"}],
+  "max_tokens": 64,
+  "response_format": {"type": "json_schema", "json_schema": {"name": "verdict", "strict": true,
+    "schema": {"type": "object", "properties": {"wet": {"type": "boolean"}}, "required": ["wet"]}}}
+}')
+check "structured" '"content":"{' "$structured"
+
+# A forced tool call
+tool=$(curl -sS "$BASE/v1/chat/completions" -H 'Content-Type: application/json' -d '{
+  "messages": [{"role": "user", "content": "Weather in Oslo?"}],
+  "max_tokens": 300,
+  "tools": [{"type": "function", "function": {"name": "get_weather",
+    "parameters": {"type": "object", "properties": {"unit": {"type": "string", "enum": ["C", "F"]}}, "required": ["unit"]}}}],
+  "tool_choice": "required",
+  "parallel_tool_calls": false
+}')
+check "tool call" '"finish_reason":"tool_calls"' "$tool"
+
+# Embeddings: one unit-length vector per input
+embeddings=$(curl -sS "$BASE/v1/embeddings" -H 'Content-Type: application/json' -d '{
+  "model": "llamanet",
+  "input": ["The capital of France is Paris", "What is a DHT?"]
+}')
+check "embeddings" '"object":"embedding"' "$embeddings"
+
 # Errors come in OpenAI's shape
 error=$(curl -sS "$BASE/v1/completions" -H 'Content-Type: application/json' -d '{"prompt": "x", "model": "gpt-4"}')
 check "error" '"code":"model_not_found"' "$error"

@@ -44,6 +44,8 @@ TEST(NodeRecordTest, ReadsAPythonRecord) {
   EXPECT_EQ(r->slots, 0);  // unknown
   EXPECT_TRUE(r->pubkey.empty());
   EXPECT_TRUE(r->openai_compatible);
+  EXPECT_TRUE(r->generation);   // every node before embeddings generated
+  EXPECT_FALSE(r->embeddings);  // and served none
 }
 
 TEST(NodeRecordTest, ReadsOurFieldsAndIgnoresUnknownOnes) {
@@ -61,6 +63,13 @@ TEST(NodeRecordTest, ReadsOurFieldsAndIgnoresUnknownOnes) {
   EXPECT_EQ(r->version, "0.1.0");
   EXPECT_FALSE(r->openai_compatible);
   EXPECT_EQ(r->pubkey, key);
+  auto embedder = ParseNodeRecord(R"({"node_id":"n1","ip":"::1","port":9000,"model":"m","last_seen":1,
+      "generation":false,"embeddings":true})");
+  ASSERT_TRUE(embedder.ok()) << embedder.status().ToString();
+  EXPECT_FALSE(embedder->generation);
+  EXPECT_TRUE(embedder->embeddings);
+  EXPECT_FALSE(ParseNodeRecord(R"({"node_id":"n1","ip":"::1","port":9000,"model":"m","last_seen":1,
+      "embeddings":"yes"})").ok());
 }
 
 TEST(NodeRecordTest, NullMeansAbsent) {
@@ -227,6 +236,8 @@ TEST(NodeRecordTest, RoundTrips) {
   r.model_sha256 = std::string(64, '0');
   r.version = "0.1.0";
   r.openai_compatible = true;
+  r.generation = false;
+  r.embeddings = true;
   const std::string json = NodeRecordJson(r);
   EXPECT_EQ(json.find("pubkey"), std::string::npos);
   auto back = ParseNodeRecord(json);

@@ -97,5 +97,45 @@ TEST(RouterTest, PythonPeersWithoutSlotCountsRouteByLoad) {
   EXPECT_EQ(protocol::FreeSlotsOf(py), 0);
 }
 
+// Embeddings take no slot: a node offering them serves them itself, busy or not; one that
+// does not sends them to a peer that offers them for the model, never to one that does not.
+TEST(RouterTest, EmbeddingsGoWhereTheyAreOffered) {
+  Router r;
+  auto embedder = [](const std::string& id, const std::string& model, bool generation) {
+    protocol::NodeRecord p = Peer(id, model, generation ? 4 : 0, generation ? 4 : 0);
+    p.embeddings = true;
+    p.generation = generation;
+    return p;
+  };
+  LocalState busy{"self", "llama", 0, true, true};
+  EXPECT_EQ(r.Decide("llama", false, busy, {embedder("a", "llama", true)}, Service::kEmbeddings).kind,
+            RouteDecision::Kind::kLocal);
+  LocalState without{"self", "llama", 4, true, false};
+  RouteDecision d = r.Decide("llama", false, without,
+                             {Peer("plain", "llama", 4, 4), embedder("e", "llama", false), embedder("m", "mistral", true)},
+                             Service::kEmbeddings);
+  ASSERT_EQ(d.kind, RouteDecision::Kind::kForward);
+  EXPECT_FALSE(d.local_fallback);
+  EXPECT_EQ(Ids(d), std::vector<std::string>{"e"});
+  EXPECT_EQ(r.Decide("llama", false, without, {Peer("plain", "llama", 4, 4)}, Service::kEmbeddings).kind,
+            RouteDecision::Kind::kNotFound);
+  EXPECT_EQ(r.Decide("llama", true, without, {embedder("e", "llama", false)}, Service::kEmbeddings).kind,
+            RouteDecision::Kind::kNotFound);
+}
+
+// An embeddings-only node generates nothing: generation goes to a peer generating the model,
+// even a busy one, and never to another embeddings-only node.
+TEST(RouterTest, AnEmbeddingsOnlyNodeForwardsEveryGeneration) {
+  Router r;
+  LocalState only{"self", "llama", 0, false, true};
+  protocol::NodeRecord other_only = Peer("only", "llama", 0, 0);
+  other_only.generation = false;
+  RouteDecision d = r.Decide("llama", false, only, {Peer("busy", "llama", 4, 0), other_only});
+  ASSERT_EQ(d.kind, RouteDecision::Kind::kForward);
+  EXPECT_FALSE(d.local_fallback);
+  EXPECT_EQ(Ids(d), std::vector<std::string>{"busy"});
+  EXPECT_EQ(r.Decide("", false, only, {other_only}).kind, RouteDecision::Kind::kNotFound);
+}
+
 }  // namespace
 }  // namespace llamanet::swarm

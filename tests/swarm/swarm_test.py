@@ -81,6 +81,35 @@ class SwarmTest(unittest.TestCase):
         self.assertEqual(status, 200, body)
         self.assertEqual(body["node_id"], "n3")
 
+    def test_embeddings_and_generation_each_go_to_a_node_offering_them(self):
+        # n1: model-a, no embeddings; n2: model-a, embeddings only; n3: model-b, both.
+        boot = self.h.node("n1", self.model_a, extra=["--embeddings=off"]).start()
+        n2 = self.h.node("n2", self.model_a, bootstrap=[boot.dht_address], extra=["--embeddings-only"]).start()
+        n3 = self.h.node("n3", self.model_b, bootstrap=[boot.dht_address]).start()
+        nodes = [boot, n2, n3]
+        ok = wait_until(lambda: all(n.node_ids() == {"n1", "n2", "n3"} for n in nodes), timeout=20)
+        self.assertTrue(ok, [sorted(n.node_ids()) for n in nodes])
+        for entry in nodes:
+            for model, server in (("model-a", "n2"), ("model-b", "n3")):
+                status, headers, body = http("POST", entry.url + "/v1/embeddings",
+                                             {"model": model, "input": ["forwarded", "twice"]})
+                self.assertEqual(status, 200, "%s asked %s: %s" % (model, entry.name, body))
+                self.assertEqual(served_by(headers), server, "%s asked %s" % (model, entry.name))
+                self.assertEqual(body["model"], model)
+                self.assertEqual(len(body["data"]), 2)
+            status, _, body = http("POST", entry.url + "/v1/embeddings", {"model": "no-such-model", "input": "x"})
+            self.assertEqual(status, 404, body)
+            self.assertEqual(body["error"]["code"], "model_not_found")
+            # Generation of model-a never lands on the embeddings-only node.
+            status, headers, body = completion(entry, "model-a")
+            self.assertEqual(status, 200, body)
+            self.assertEqual(served_by(headers), "n1", entry.name)
+        status, _, body = http("GET", boot.url + "/nodes")
+        records = {n["node_id"]: n for n in body["nodes"]}
+        self.assertEqual((records["n1"]["generation"], records["n1"]["embeddings"]), (True, False))
+        self.assertEqual((records["n2"]["generation"], records["n2"]["embeddings"]), (False, True))
+        self.assertEqual((records["n3"]["generation"], records["n3"]["embeddings"]), (True, True))
+
     def test_nodes_started_in_any_order_find_each_other(self):
         boot = self.h.node("n1", self.model_a)
         # The joiners start first; their bootstrap node is not up yet and is retried. Until it
@@ -233,10 +262,13 @@ class SwarmTest(unittest.TestCase):
             return {n["node_id"]: n["free_slots"] for n in body["nodes"]}.get("busy")
 
         self.assertEqual(free_slots_seen(), 1)
-        # A long stream holds the only slot; closing its connection gives the slot back.
+        # A long stream holds the only slot; closing its connection gives the slot back. It names
+        # its model: for "any model", conversation placement may send it to the watcher, whose
+        # 512-token context refuses max_tokens 8000.
         conn = HTTPConnection("127.0.0.1", busy.port, timeout=60)
         conn.request("POST", "/v1/completions",
-                     json.dumps({"prompt": "Hold", "max_tokens": 8000, "ignore_eos": True, "stream": True}),
+                     json.dumps({"model": "model-a", "prompt": "Hold", "max_tokens": 8000, "ignore_eos": True,
+                                 "stream": True}),
                      {"Content-Type": "application/json"})
         resp = conn.getresponse()
         self.assertEqual(resp.status, 200)
