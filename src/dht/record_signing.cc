@@ -137,7 +137,7 @@ class VerifiedCache {
   }
 
  private:
-  static constexpr size_t kMaxEntries = 16384;
+  static constexpr size_t kMaxEntries = 4096;  // ~3 MiB at most (a signed record is ~600 bytes)
   std::mutex mu_;
   std::unordered_map<std::string, std::string> good_;  // guarded by mu_
 };
