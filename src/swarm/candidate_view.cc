@@ -254,7 +254,9 @@ std::vector<protocol::NodeRecord> CandidateView::Candidates(const std::string& m
   if (it == core_->models.end()) return out;
   const double oldest = core_->Oldest();
   for (const Core::Candidate& c : it->second.candidates) {
-    if (c.record.last_seen >= oldest) out.push_back(c.record);
+    // Not before it answered a poll: a sampled record can be many seconds old, and a stale
+    // "all slots free" would win the router's choice until the poll came back.
+    if (c.answered > 0 && c.record.last_seen >= oldest) out.push_back(c.record);
   }
   return out;
 }

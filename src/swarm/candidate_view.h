@@ -57,7 +57,8 @@ class CandidateView {
   // Polls the candidates that are due, samples the models that are due; returns at once.
   void Tick();
 
-  // The candidates of every wanted model, freshest record of each (what a router chooses among).
+  // The candidates of every wanted model that answered a poll, freshest record of each (what a
+  // router chooses among).
   std::vector<protocol::NodeRecord> Peers() const;
   // The candidates of `model` only.
   std::vector<protocol::NodeRecord> Candidates(const std::string& model) const;
