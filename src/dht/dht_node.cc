@@ -210,14 +210,38 @@ std::shared_ptr<LookupHandle::State> DhtNode::NewLookupState() const {
   return std::make_shared<LookupHandle::State>(std::move(wake));
 }
 
-LookupHandle DhtNode::PublishAsync(std::string key, Record record, std::function<void(Result<size_t>)> done) {
+LookupHandle DhtNode::PublishAsync(std::string key, Record record, std::function<void(Result<size_t>)> done,
+                                   size_t replicas) {
   auto state = NewLookupState();
   NodeCore::CancelFlag cancel(state, &state->cancel_requested());
   Post([core = impl_->core.get(), key = std::move(key), record = std::move(record), done = std::move(done), state,
-        cancel]() mutable {
+        cancel, replicas]() mutable {
     core->Publish(
         std::move(key), std::move(record),
-        [state, done = std::move(done)](Result<size_t> r) { state->Complete([&] { done(std::move(r)); }); }, cancel);
+        [state, done = std::move(done)](Result<size_t> r) { state->Complete([&] { done(std::move(r)); }); }, cancel,
+        replicas);
+  });
+  return LookupHandle(std::move(state));
+}
+
+LookupHandle DhtNode::SampleAsync(std::string key, size_t count, std::function<void(Result<GetResult>)> done) {
+  auto state = NewLookupState();
+  NodeCore::CancelFlag cancel(state, &state->cancel_requested());
+  Post([core = impl_->core.get(), key = std::move(key), done = std::move(done), state, cancel, count]() mutable {
+    core->Get(
+        std::move(key),
+        [state, done = std::move(done)](Result<GetResult> r) { state->Complete([&] { done(std::move(r)); }); }, cancel,
+        std::max<size_t>(count, 1));
+  });
+  return LookupHandle(std::move(state));
+}
+
+LookupHandle DhtNode::AskAsync(Endpoint at, std::string key, std::function<void(Result<GetResult>)> done) {
+  auto state = NewLookupState();
+  Post([core = impl_->core.get(), at = std::move(at), key = std::move(key), done = std::move(done), state]() mutable {
+    if (state->cancel_requested().load()) return;
+    core->Ask(at, std::move(key),
+              [state, done = std::move(done)](Result<GetResult> r) { state->Complete([&] { done(std::move(r)); }); });
   });
   return LookupHandle(std::move(state));
 }
@@ -253,6 +277,16 @@ std::future<Result<std::vector<Record>>> DhtNode::Get(std::string key) {
     }
   }).Detach();
   return future;
+}
+
+void DhtNode::Notify(std::string key, Record record) {
+  Post([core = impl_->core.get(), key = std::move(key), record = std::move(record)]() mutable {
+    core->Notify(std::move(key), std::move(record));
+  });
+}
+
+void DhtNode::SetStoreObserver(std::function<void(const std::string& key, const Record& record)> observer) {
+  impl_->core->SetStoreObserver(std::move(observer));
 }
 
 DhtSnapshot DhtNode::Snapshot() {

@@ -22,6 +22,7 @@
 // answers at once instead of after its expiry. Then Stop().
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <future>
 #include <memory>
@@ -68,7 +69,10 @@ class DhtNode {
   // confirmed by then), or an error: InvalidArgument (bad key, or a record this node's store
   // refuses: see storage.h), TooLarge, Unavailable (no node stored it, or the node is
   // stopped). `done` runs on the loop thread, never after the handle is cancelled.
-  [[nodiscard]] LookupHandle PublishAsync(std::string key, Record record, std::function<void(Result<size_t>)> done);
+  // `replicas` < k stores at that many of the closest nodes only (0: here only, no lookup): a
+  // key read often by few, or republished often, need not cost k stores each time.
+  [[nodiscard]] LookupHandle PublishAsync(std::string key, Record record, std::function<void(Result<size_t>)> done,
+                                          size_t replicas = SIZE_MAX);
   // As PublishAsync, detached: ends by the lookup deadline at the latest.
   std::future<Result<size_t>> Publish(std::string key, Record record);
 
@@ -80,6 +84,21 @@ class DhtNode {
   // As GetAsync, detached: ends by the lookup deadline at the latest. A caller that may give
   // up earlier should use GetAsync and drop its handle.
   std::future<Result<std::vector<Record>>> Get(std::string key);
+  // As GetAsync, for a sample of a large set: the first page of each storing node reached, the
+  // lookup ending as soon as it holds `count` records. Costs a lookup, not the whole set.
+  [[nodiscard]] LookupHandle SampleAsync(std::string key, size_t count, std::function<void(Result<GetResult>)> done);
+  // One find_value of `key` to the node at `at` (no lookup), asking for its records only
+  // ("value_only": no contacts): how a node polls a peer for its own `node:<id>` record, i.e.
+  // its current load. Unavailable when it does not answer (after a resend).
+  [[nodiscard]] LookupHandle AskAsync(Endpoint at, std::string key, std::function<void(Result<GetResult>)> done);
+
+  // Stores `record` under `key` here only (no lookup) and sends it at once to the nodes that
+  // polled this node for `key` with AskAsync in the last 1.5 record TTLs (a `store` each): how
+  // a node pushes a load change to the routers that hold it as a candidate.
+  void Notify(std::string key, Record record);
+  // Called on the loop thread with every `node:*` record a peer stored here (a pushed load
+  // change among them). Set before Start().
+  void SetStoreObserver(std::function<void(const std::string& key, const Record& record)> observer);
 
   // For /dht/status. Blocks until the loop answers (UDP mode).
   DhtSnapshot Snapshot();

@@ -7,10 +7,12 @@
 namespace llamanet::dht {
 
 GetValue::GetValue(TraversalHost& host, std::string key, size_t k, size_t alpha, LookupLimits limits,
-                   std::vector<Record> local, Accept accept, Done done)
+                   std::vector<Record> local, Accept accept, Done done, size_t sample, uint64_t seed)
     : Traversal(host, KeyTarget(key), k, alpha),
       key_(std::move(key)),
       single_record_(IsSingleRecordKey(key_)),
+      sample_(sample),
+      seed_(seed | 1),
       limits_(limits),
       accept_(std::move(accept)),
       done_callback_(std::move(done)) {
@@ -70,9 +72,14 @@ void GetValue::OnReply(const Candidate& from, const Response& response) {
   if (!more || single_record_) return Merge(Accepted(records, limits_.max_records_per_responder));
   Paging p;
   p.contact = from.contact;
-  p.records = Accepted(records, limits_.max_records_per_responder);
+  if (sample_ > 0) {
+    seed_ ^= seed_ << 13, seed_ ^= seed_ >> 7, seed_ ^= seed_ << 17;  // xorshift64
+    p.next_offset = static_cast<uint32_t>(records.size() + seed_ % (*response.total - records.size()));
+  } else {
+    p.records = Accepted(records, limits_.max_records_per_responder);
+    p.next_offset = static_cast<uint32_t>(records.size());
+  }
   p.received = records.size();
-  p.next_offset = static_cast<uint32_t>(records.size());
   paging_.insert_or_assign(from.contact.id, std::move(p));
   NextPage(from.contact.id, *response.total);
 }
@@ -121,7 +128,7 @@ void GetValue::OnPage(const NodeId& id, const Response& page) {
   p.records.insert(p.records.end(), std::make_move_iterator(accepted.begin()), std::make_move_iterator(accepted.end()));
   p.received += records.size();
   p.next_offset += static_cast<uint32_t>(records.size());
-  if (records.empty() || !page.total) {
+  if (records.empty() || !page.total || sample_ > 0) {
     EndPaging(id, true);  // the set ended (or shrank) under us
   } else {
     NextPage(id, *page.total);
@@ -136,7 +143,9 @@ void GetValue::EndPaging(const NodeId& id, bool keep) {
   paging_.erase(it);
 }
 
-bool GetValue::Satisfied() const { return single_record_ && value_replies_ >= alpha(); }
+bool GetValue::Satisfied() const {
+  return (single_record_ && value_replies_ >= alpha()) || (sample_ > 0 && merged_.size() >= sample_);
+}
 
 void GetValue::OnFinish() {
   for (auto& [id, p] : paging_) {  // cut off by Finish(): keep what came, ask no more

@@ -36,8 +36,11 @@ class GetValue final : public Traversal {
   using Accept = std::function<bool(const Record&)>;  // filters records (signature, age)
   using Done = std::function<void(GetResult result)>;
   // `local`: what this node itself stores under the key.
+  // `sample` > 0: a sample, not the whole set: from a responder whose set spans pages, one
+  // page at an offset drawn from `seed` (first pages are the freshest records: every sampler
+  // would get the same ones), and the lookup ends once it holds `sample` records.
   GetValue(TraversalHost& host, std::string key, size_t k, size_t alpha, LookupLimits limits, std::vector<Record> local,
-           Accept accept, Done done);
+           Accept accept, Done done, size_t sample = 0, uint64_t seed = 0);
 
  private:
   // A responder whose set spans several pages.
@@ -69,6 +72,8 @@ class GetValue final : public Traversal {
 
   const std::string key_;
   const bool single_record_;
+  const size_t sample_;
+  uint64_t seed_;
   const LookupLimits limits_;
   Accept accept_;
   Done done_callback_;

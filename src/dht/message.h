@@ -38,6 +38,9 @@ struct Request {
   RecordValue value;       // store
   NodeId target;           // find_node "target_id"
   uint32_t offset = 0;     // find_value "offset": first record of the page asked for
+  // find_value "value_only": true: the asker wants this node's records, not the way on (a
+  // direct load poll, swarm/candidate_view.h): a value reply then carries no contacts.
+  bool value_only = false;
   // "token": the address token this requester got from the responder (address_token.h), or ""
   // to ask for one. Absent (Python peers): the reply carries none.
   std::optional<std::string> token;

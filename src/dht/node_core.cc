@@ -11,6 +11,10 @@ namespace llamanet::dht {
 namespace {
 
 constexpr int64_t kMaxBootstrapBackoffMs = 30'000;
+constexpr size_t kMaxKnownClosest = 256;  // keys whose closest nodes are remembered
+constexpr int kKnownClosestUses = 8;      // publishes to them before a fresh lookup
+constexpr size_t kMaxWatchedKeys = 16;    // keys with watchers (a node polls for its own)
+constexpr size_t kMaxWatchers = 128;      // watchers per key
 
 StorageOptions MakeStorageOptions(const DhtOptions& o) {
   StorageOptions s;
@@ -179,6 +183,7 @@ void NodeCore::HandleRequest(const Endpoint& from, const Request& request, size_
       break;
     case RequestType::kFindValue:
       records_cut = AnswerFindValue(request, fit, proven, &response, &contacts_cut);
+      if (request.value_only && proven && response.value && IsSingleRecordKey(request.key)) Watch(request.key, from);
       break;
   }
   if (!proven && (contacts_cut || records_cut)) {
@@ -196,6 +201,7 @@ Status NodeCore::StoreLocal(const std::string& key, const std::vector<Record>& r
   Status first_error;
   for (const Record& r : records) {
     Status s = storage_.Put(key, r, source);
+    if (s.ok() && store_observer_ && IsSingleRecordKey(key)) store_observer_(key, r);
     if (s.ok()) {
       ++counters_.stores_accepted;
     } else {
@@ -237,7 +243,7 @@ bool NodeCore::AnswerFindValue(const Request& request, size_t budget, bool conta
   // responder whose offsets differ (get_value.h).
   response->offset = request.offset;
   std::vector<ContactInfo> contacts;
-  if (request.offset == 0 || live.empty()) contacts = ClosestContacts(KeyTarget(request.key), &request.sender);
+  if ((request.offset == 0 && !request.value_only) || live.empty()) contacts = ClosestContacts(KeyTarget(request.key), &request.sender);
   if (live.empty()) {
     response->contacts = std::move(contacts);
     *contacts_cut = FitContacts(budget, response);
@@ -375,7 +381,8 @@ bool NodeCore::AcceptRecord(const std::string& key, const Record& record) const 
   return storage_.Validate(key, record).ok();
 }
 
-void NodeCore::Publish(std::string key, Record record, std::function<void(Result<size_t>)> done, CancelFlag cancel) {
+void NodeCore::Publish(std::string key, Record record, std::function<void(Result<size_t>)> done, CancelFlag cancel,
+                       size_t replicas) {
   if (cancel && cancel->load()) return;
   if (!running_) return done(Status::Unavailable("DHT node is not running"));
   if (Status s = CheckKey(key); !s.ok()) return done(s);
@@ -385,15 +392,37 @@ void NodeCore::Publish(std::string key, Record record, std::function<void(Result
     if (Status s = storage_.Put(key, record); !s.ok()) return done(s);
     local = 1;
   }
+  if (replicas == 0) return local > 0 ? done(local) : done(Status::Unavailable("a read-only node stores nothing"));
   const NodeId target = KeyTarget(key);
-  table_.Touched(target, clock_.NowMs());
-  auto put = std::make_shared<PutValue>(*this, std::move(key), std::move(record), options_.k, options_.alpha, local,
-                                        [done = std::move(done)](Result<size_t> r, const LookupStats&) { done(r); });
-  put->Start(ClosestContacts(target, nullptr));
+  const size_t n = std::min(replicas, options_.k);
+  const bool reuse = n < options_.k;  // a full-k publish looks up every time, as before
+  auto known = reuse ? known_closest_.find(key) : known_closest_.end();
+  auto put = std::make_shared<PutValue>(
+      *this, key, std::move(record), options_.k, options_.alpha, local,
+      [this, key, reuse, n, local, done = std::move(done)](Result<size_t> r, const LookupStats&) {
+        // Stores that went unanswered: look the key up again next time.
+        if (reuse && (!r.ok() || *r < n + local)) known_closest_.erase(key);
+        done(r);
+      });
+  // The lookup finds the k closest as for any key (so readers, who look up k, find the
+  // stores); the record goes to the n nearest of them.
+  put->StoreAtMost(n);
+  if (known != known_closest_.end() && known->second.uses_left-- > 0) {
+    put->StartAt(known->second.contacts);
+  } else {
+    table_.Touched(target, clock_.NowMs());
+    if (reuse) {
+      if (known_closest_.size() >= kMaxKnownClosest) known_closest_.clear();
+      put->OnClosest([this, key](const std::vector<ContactInfo>& closest) {
+        known_closest_[key] = KnownClosest{closest, kKnownClosestUses};
+      });
+    }
+    put->Start(ClosestContacts(target, nullptr));
+  }
   Track(std::move(put), std::move(cancel));
 }
 
-void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done, CancelFlag cancel) {
+void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done, CancelFlag cancel, size_t sample) {
   if (cancel && cancel->load()) return;
   if (!running_) return done(Status::Unavailable("DHT node is not running"));
   if (Status s = CheckKey(key); !s.ok()) return done(s);
@@ -405,9 +434,57 @@ void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done,
   auto lookup = std::make_shared<GetValue>(
       *this, key, options_.k, options_.alpha, options_.lookup, std::move(local),
       [this, key](const Record& r) { return AcceptRecord(key, r); },
-      [done = std::move(done)](GetResult result) { done(std::move(result)); });
+      [done = std::move(done)](GetResult result) { done(std::move(result)); }, sample, rng_());
   lookup->Start(seeds);
   Track(std::move(lookup), std::move(cancel));
+}
+
+void NodeCore::Watch(const std::string& key, const Endpoint& from) {
+  const int64_t now = clock_.NowMs();
+  const auto until = now + static_cast<int64_t>(options_.record_ttl_s * 1500);  // 1.5 TTLs
+  if (!watchers_.count(key) && watchers_.size() >= kMaxWatchedKeys) return;
+  std::vector<Watcher>& list = watchers_[key];
+  std::erase_if(list, [&](const Watcher& w) { return w.until_ms < now || w.endpoint == from; });
+  if (list.size() < kMaxWatchers) list.push_back(Watcher{from, until});
+}
+
+void NodeCore::Notify(std::string key, Record record) {
+  if (!running_ || options_.read_only || !storage_.Put(key, record).ok()) return;
+  auto it = watchers_.find(key);
+  if (it == watchers_.end()) return;
+  const int64_t now = clock_.NowMs();
+  std::erase_if(it->second, [&](const Watcher& w) { return w.until_ms < now; });
+  for (const Watcher& w : it->second) {
+    Request r;
+    r.type = RequestType::kStore;
+    r.key = key;
+    r.value.records.push_back(record);
+    SendRpc(w.endpoint, std::nullopt, std::move(r), RpcCallbacks{});
+  }
+  if (it->second.empty()) watchers_.erase(it);
+}
+
+void NodeCore::Ask(const Endpoint& at, std::string key, std::function<void(Result<GetResult>)> done) {
+  if (!running_) return done(Status::Unavailable("DHT node is not running"));
+  if (Status s = CheckKey(key); !s.ok()) return done(s);
+  Request r;
+  r.type = RequestType::kFindValue;
+  r.key = key;
+  r.value_only = true;
+  auto shared_done = std::make_shared<std::function<void(Result<GetResult>)>>(std::move(done));
+  RpcCallbacks callbacks;
+  callbacks.on_reply = [this, key, shared_done](const Response& response) {
+    GetResult result;
+    result.stats.messages = 1;
+    if (response.value) {
+      for (const Record& rec : response.value->records) {
+        if (!rec.withdrawn && AcceptRecord(key, rec)) result.records.push_back(rec);
+      }
+    }
+    (*shared_done)(std::move(result));
+  };
+  callbacks.on_timeout = [shared_done] { (*shared_done)(Status::Unavailable("no answer")); };
+  SendRpc(at, std::nullopt, std::move(r), std::move(callbacks));
 }
 
 DhtSnapshot NodeCore::Snapshot() const {

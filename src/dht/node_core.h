@@ -27,6 +27,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/status.h"
 #include "dht/clock.h"
@@ -62,8 +63,18 @@ class NodeCore final : public TraversalHost {
   // the caller filters it (LookupHandle::State::Complete). Null: not cancellable.
   using CancelFlag = std::shared_ptr<const std::atomic<bool>>;
   // See DhtNode::PublishAsync / GetAsync. A lookup cancelled before it starts never starts.
-  void Publish(std::string key, Record record, std::function<void(Result<size_t>)> done, CancelFlag cancel = nullptr);
-  void Get(std::string key, std::function<void(Result<GetResult>)> done, CancelFlag cancel = nullptr);
+  // `replicas`: how many of the closest nodes get the record (at most k; 0: this node only).
+  void Publish(std::string key, Record record, std::function<void(Result<size_t>)> done, CancelFlag cancel = nullptr,
+               size_t replicas = SIZE_MAX);
+  // `sample` > 0: see DhtNode::SampleAsync.
+  void Get(std::string key, std::function<void(Result<GetResult>)> done, CancelFlag cancel = nullptr,
+           size_t sample = 0);
+  // See DhtNode::AskAsync.
+  void Ask(const Endpoint& at, std::string key, std::function<void(Result<GetResult>)> done);
+  // See DhtNode::Notify and DhtNode::SetStoreObserver.
+  void Notify(std::string key, Record record);
+  using StoreObserver = std::function<void(const std::string& key, const Record& record)>;
+  void SetStoreObserver(StoreObserver observer) { store_observer_ = std::move(observer); }
   DhtSnapshot Snapshot() const;
 
   // TraversalHost
@@ -104,6 +115,8 @@ class NodeCore final : public TraversalHost {
   std::string SendRpc(const Endpoint& to, std::optional<NodeId> expected, Request request, RpcCallbacks callbacks,
                       bool may_retry = true);
   void Heard(const NodeId& id, const Endpoint& from);
+  // Remembers that `from` polls `key` directly (value_only), so Notify sends it changes.
+  void Watch(const std::string& key, const Endpoint& from);
   void Ping(const Endpoint& to, std::optional<NodeId> expected, RpcCallbacks callbacks = {});
   void FindNodeLookup(const NodeId& target);
   void Track(std::shared_ptr<Lookup> lookup, CancelFlag cancel);
@@ -141,6 +154,20 @@ class NodeCore final : public TraversalHost {
     CancelFlag cancel;
   };
   std::vector<RunningLookup> lookups_;
+  // The closest nodes of keys published with few replicas, reused for a few publishes: a key
+  // republished every other heartbeat need not pay a lookup (~20 KB of contacts) each time.
+  struct KnownClosest {
+    std::vector<ContactInfo> contacts;
+    int uses_left = 0;
+  };
+  std::unordered_map<std::string, KnownClosest> known_closest_;
+  // Who polled a `node:*` key of ours with value_only lately: they get its changes (Notify).
+  struct Watcher {
+    Endpoint endpoint;
+    int64_t until_ms = 0;
+  };
+  std::unordered_map<std::string, std::vector<Watcher>> watchers_;
+  StoreObserver store_observer_;
 
   DhtCounters counters_;
   DropCounters drops_;

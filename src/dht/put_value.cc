@@ -21,6 +21,8 @@ void PutValue::Start(const std::vector<ContactInfo>& seeds) {
   lookup->Start(seeds);
 }
 
+void PutValue::StartAt(const std::vector<ContactInfo>& closest) { StoreAt(closest, LookupStats{}); }
+
 void PutValue::Finish() {
   if (finished_) return;
   if (auto lookup = find_.lock()) {
@@ -37,6 +39,11 @@ void PutValue::StoreAt(const std::vector<ContactInfo>& closest, const LookupStat
   find_.reset();
   if (finished_) return;
   stats_ = lookup;
+  if (closest.size() > store_count_) {
+    std::vector<ContactInfo> nearest(closest.begin(), closest.begin() + static_cast<std::ptrdiff_t>(store_count_));
+    return StoreAt(nearest, lookup);
+  }
+  if (on_closest_ && !closest.empty()) on_closest_(closest);
   if (closest.empty()) {
     StoreDone(false, "no node reached");
     return;

@@ -24,6 +24,12 @@ class PutValue final : public Lookup, public std::enable_shared_from_this<PutVal
            Done done);
 
   void Start(const std::vector<ContactInfo>& seeds);
+  // Stores at the `count` closest of the k the lookup finds (all k by default).
+  void StoreAtMost(size_t count) { store_count_ = count; }
+  // Stores at `closest` (found by an earlier lookup of the same key) without a lookup.
+  void StartAt(const std::vector<ContactInfo>& closest);
+  // Called with the closest nodes a lookup found, before storing there (for reuse by StartAt).
+  void OnClosest(std::function<void(const std::vector<ContactInfo>&)> found) { on_closest_ = std::move(found); }
   // Lookup
   void Finish() override;
   bool finished() const override { return finished_; }
@@ -37,6 +43,8 @@ class PutValue final : public Lookup, public std::enable_shared_from_this<PutVal
   const std::string key_;
   const Record record_;
   const size_t k_;
+  size_t store_count_ = SIZE_MAX;
+  std::function<void(const std::vector<ContactInfo>&)> on_closest_;
   const size_t alpha_;
   Done done_;
   std::weak_ptr<FindNode> find_;  // while finding; it holds us, not the other way round

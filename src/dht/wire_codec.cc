@@ -184,6 +184,10 @@ FieldResult DecodeRequest(const json& j, RequestType type, const WireLimits& lim
       std::optional<uint32_t> offset;
       if (auto f = OffsetField(j, "offset", DropReason::kBadOffset, &offset)) return f;
       req->offset = offset.value_or(0);
+      if (auto v = j.find("value_only"); v != j.end()) {
+        if (!v->is_boolean()) return Fail{DropReason::kBadFlag, "'value_only' must be a bool"};
+        req->value_only = v->get<bool>();
+      }
       return std::nullopt;
     }
   }
@@ -279,6 +283,7 @@ json RequestToJson(const Request& req) {
     case RequestType::kFindValue:
       j["key"] = req.key;
       if (req.offset > 0) j["offset"] = req.offset;
+      if (req.value_only) j["value_only"] = true;
       break;
   }
   return j;

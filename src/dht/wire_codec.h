@@ -13,6 +13,8 @@
 //   m < N. A client asks again with offset n + m until n + m == N. Value replies of C++ nodes
 //   also carry "contacts" (the closest ones to the key) when offset is 0, so a lookup can go on
 //   through nodes that hold the value; Python nodes ignore that field.
+// - find_value "value_only": true (C++ extension; Python nodes ignore it): a value reply carries
+//   no contacts. Sent by a node polling one peer for its own record (its current load).
 // - A refused store answers {"stored": false, "error": "<why>"}.
 // - Address tokens (BEP 5 style, address_token.h): a C++ requester adds "token": "<token>"
 //   (the one the responder gave it last, or "" when it has none) to every request. A reply to

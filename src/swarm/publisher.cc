@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "core/log.h"
-#include "swarm/swarm_view.h"
 
 namespace llamanet::swarm {
 namespace {
@@ -11,9 +10,29 @@ constexpr auto kPollInterval = std::chrono::milliseconds(250);  // how fast a lo
 constexpr auto kMinGap = std::chrono::seconds(1);                // publishes at most this often
 }  // namespace
 
+PublishPlan PublishPlan::Everything() {
+  PublishPlan p;
+  p.keys = {{Key::kModel, 1, SIZE_MAX}, {Key::kNode, 1, SIZE_MAX}, {Key::kAllNodes, 1, SIZE_MAX}};
+  return p;
+}
+
+PublishPlan PublishPlan::Scalable() {
+  PublishPlan p;
+  // Records live 3 heartbeats (the DHT's TTL), so a key published every 2 stays filled.
+  p.keys = {{Key::kModel, 2, 3}, {Key::kNode, 2, 3}, {Key::kAllNodes, 2, 3}};
+  p.local_on_change = true;
+  p.publish_marked_change = false;
+  return p;
+}
+
 Publisher::Publisher(dht::DhtNode& dht, dht::IdentityKey key, std::function<protocol::NodeRecord()> current,
-                     std::chrono::seconds heartbeat)
-    : dht_(dht), key_(std::move(key)), current_(std::move(current)), heartbeat_(heartbeat) {}
+                     std::chrono::seconds heartbeat, const dht::Clock& clock, PublishPlan plan)
+    : dht_(dht),
+      key_(std::move(key)),
+      current_(std::move(current)),
+      heartbeat_(heartbeat),
+      clock_(clock),
+      plan_(std::move(plan)) {}
 
 Publisher::~Publisher() { Withdraw(std::chrono::milliseconds(0)); }
 
@@ -21,8 +40,21 @@ void Publisher::Start() {
   thread_ = std::thread([this] { Loop(); });
 }
 
+std::string Publisher::KeyName(PublishPlan::Key key, const protocol::NodeRecord& r) {
+  switch (key) {
+    case PublishPlan::Key::kModel:
+      return "model:" + r.model;
+    case PublishPlan::Key::kNode:
+      return "node:" + r.node_id;
+    case PublishPlan::Key::kAllNodes:
+      break;
+  }
+  return "all_nodes";
+}
+
 std::vector<std::string> Publisher::KeysFor(const protocol::NodeRecord& r) {
-  return {"model:" + r.model, "node:" + r.node_id, "all_nodes"};
+  return {KeyName(PublishPlan::Key::kModel, r), KeyName(PublishPlan::Key::kNode, r),
+          KeyName(PublishPlan::Key::kAllNodes, r)};
 }
 
 bool Publisher::MarkedChange(const protocol::NodeRecord& now) const {
@@ -32,44 +64,74 @@ bool Publisher::MarkedChange(const protocol::NodeRecord& now) const {
 }
 
 void Publisher::Loop() {
-  std::optional<std::chrono::steady_clock::time_point> last;
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     lock.unlock();
-    protocol::NodeRecord r = current_();
-    auto now = std::chrono::steady_clock::now();
-    if (!last || now - *last >= heartbeat_ || (MarkedChange(r) && now - *last >= kMinGap)) {
-      PublishOnce(r);
-      last = now;
-      last_published_ = r;
-    }
+    Tick();
     lock.lock();
     cv_.wait_for(lock, kPollInterval, [&] { return stopping_; });
   }
 }
 
-void Publisher::PublishOnce(const protocol::NodeRecord& r) {
+void Publisher::Tick() {
+  protocol::NodeRecord r = current_();
+  const int64_t now = clock_.NowMs();
+  const int64_t since = last_ms_ ? now - *last_ms_ : 0;
+  if (plan_.local_on_change && last_local_ &&
+      (r.free_slots != last_local_->free_slots || r.load != last_local_->load || r.queue != last_local_->queue)) {
+    if (std::optional<dht::Record> rec = Signed(r)) dht_.Notify(KeyName(PublishPlan::Key::kNode, r), *rec);
+    last_local_ = r;
+  }
+  if (!last_ms_ || since >= std::chrono::milliseconds(heartbeat_).count()) {
+    PublishOnce(r, beat_++, false);
+  } else if (plan_.publish_marked_change && MarkedChange(r) && since >= std::chrono::milliseconds(kMinGap).count()) {
+    PublishOnce(r, 0, true);
+  } else {
+    return;
+  }
+  last_ms_ = now;
+  last_published_ = r;
+  last_local_ = r;
+}
+
+std::optional<dht::Record> Publisher::Signed(const protocol::NodeRecord& r) const {
   Result<dht::Record> parsed = dht::ParseRecord(protocol::NodeRecordJson(r));
   if (!parsed.ok()) {
     LN_ERROR << "cannot build this node's record: " << parsed.status().ToString();
-    return;
+    return std::nullopt;
   }
   Result<dht::Record> signed_record = dht::SignRecord(*parsed, key_);
   if (!signed_record.ok()) {
     LN_ERROR << "cannot sign this node's record: " << signed_record.status().ToString();
-    return;
+    return std::nullopt;
   }
-  std::vector<std::future<Result<size_t>>> pending;
-  for (const std::string& key : KeysFor(r)) pending.push_back(dht_.Publish(key, *signed_record));
-  size_t stored = 0;
-  for (auto& f : pending) {
-    Result<size_t> n = f.get();
-    if (n.ok()) stored = std::max(stored, *n);
+  return *std::move(signed_record);
+}
+
+void Publisher::PublishOnce(const protocol::NodeRecord& r, int64_t beat, bool all) {
+  std::optional<dht::Record> signed_record = Signed(r);
+  if (!signed_record) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_record_ = *signed_record;
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  last_record_ = *signed_record;
-  if (stored > 0) last_heartbeat_ = EpochNow();
-  LN_DEBUG << "published the record (load " << r.load << ") to " << stored << " nodes";
+  // Nodes publish a key every few heartbeats at phases of their own, so a key's storing nodes
+  // get an even stream rather than bursts.
+  const auto phase = static_cast<int64_t>(std::hash<std::string>()(r.node_id) % 1024);
+  for (const PublishPlan::Entry& e : plan_.keys) {
+    const bool due = all || (beat + phase) % e.every == 0;
+    if (!due && e.key != PublishPlan::Key::kNode) continue;
+    // Not due to the swarm, `node:<id>` is still renewed here: peers polling this node read it.
+    dht_.PublishAsync(KeyName(e.key, r), *signed_record,
+                      [shared = shared_, &clock = clock_](Result<size_t> n) {
+                        if (!n.ok() || *n == 0) return;
+                        std::lock_guard<std::mutex> lock(shared->mu);
+                        shared->last_heartbeat = clock.WallSeconds();
+                      },
+                      due ? e.replicas : 0)
+        .Detach();
+  }
+  LN_DEBUG << "publishing the record (load " << r.load << ")";
 }
 
 void Publisher::Withdraw(std::chrono::milliseconds timeout) {
@@ -83,7 +145,7 @@ void Publisher::Withdraw(std::chrono::milliseconds timeout) {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (!live || timeout.count() <= 0) return;
-  Result<dht::Record> tomb = dht::SignRecord(dht::MakeTombstone(*live, EpochNow()), key_);
+  Result<dht::Record> tomb = dht::SignRecord(dht::MakeTombstone(*live, clock_.WallSeconds()), key_);
   Result<protocol::NodeRecord> mine = protocol::ParseNodeRecord(live->json);
   if (!tomb.ok() || !mine.ok()) return;
   std::vector<std::future<Result<size_t>>> pending;
@@ -103,8 +165,8 @@ void Publisher::Withdraw(std::chrono::milliseconds timeout) {
 }
 
 std::optional<double> Publisher::LastHeartbeat() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return last_heartbeat_;
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  return shared_->last_heartbeat;
 }
 
 }  // namespace llamanet::swarm

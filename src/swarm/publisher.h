@@ -2,28 +2,60 @@
 // `all_nodes`: every heartbeat, and at once when its load changes markedly (a slot frees up
 // or the last one fills) so that routers see it without waiting a whole heartbeat. On a
 // graceful stop it publishes tombstones so that peers drop the node at once. Thread-safe.
+//
+// Two ways to run one: Start() (a thread calls Tick() four times a second), or a driver that
+// calls Tick() itself on a driven DHT node and its clock (the swarm benchmark, tests).
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
 
+#include "dht/clock.h"
 #include "dht/dht_node.h"
 #include "dht/record_signing.h"
 #include "protocol/node_record.h"
 
 namespace llamanet::swarm {
 
+// Which keys a node's record goes to, how often and to how many of the keys' closest nodes.
+struct PublishPlan {
+  enum class Key { kNode, kModel, kAllNodes };
+  struct Entry {
+    Key key;
+    int every = 1;                // heartbeats between publishes
+    size_t replicas = SIZE_MAX;   // closest nodes that store it (capped at k)
+  };
+  std::vector<Entry> keys;
+  // Every load change also goes at once to this node's own copy of `node:<id>` and to the
+  // peers that poll it directly (DhtNode::Notify; swarm/candidate_view.h): no lookup.
+  bool local_on_change = false;
+  // A marked load change (publisher.cc) is published to the whole plan at once.
+  bool publish_marked_change = true;
+
+  // Every key every heartbeat to k nodes, and marked changes at once: the design before
+  // issue 12, for routers that read the whole all_nodes set.
+  static PublishPlan Everything();
+  // For routers that poll their candidates directly (CandidateView): the keys only serve
+  // discovery (and Python nodes, and clients), so they go at a low rate. See ARCHITECTURE.md.
+  static PublishPlan Scalable();
+};
+
 class Publisher {
  public:
   Publisher(dht::DhtNode& dht, dht::IdentityKey key, std::function<protocol::NodeRecord()> current,
-            std::chrono::seconds heartbeat);
+            std::chrono::seconds heartbeat, const dht::Clock& clock = dht::SystemClock::Instance(),
+            PublishPlan plan = PublishPlan::Everything());
   ~Publisher();
 
   void Start();
+  // Publishes when a heartbeat is due or the load changed markedly; returns at once (the
+  // stores complete on the DHT's loop).
+  void Tick();
   // Publishes tombstones (waiting up to `timeout`), then stops. Idempotent.
   void Withdraw(std::chrono::milliseconds timeout);
 
@@ -31,22 +63,35 @@ class Publisher {
   std::optional<double> LastHeartbeat() const;
 
  private:
+  // What the stores' callbacks update; shared, so a late callback never touches a gone Publisher.
+  struct Shared {
+    std::mutex mu;
+    std::optional<double> last_heartbeat;  // guarded by mu
+  };
+  static std::string KeyName(PublishPlan::Key key, const protocol::NodeRecord& r);
   static std::vector<std::string> KeysFor(const protocol::NodeRecord& r);
   void Loop();
   bool MarkedChange(const protocol::NodeRecord& now) const;
-  void PublishOnce(const protocol::NodeRecord& r);
+  // Publishes to the plan's keys that are due at heartbeat `beat` (every key when `all`).
+  void PublishOnce(const protocol::NodeRecord& r, int64_t beat, bool all);
+  std::optional<dht::Record> Signed(const protocol::NodeRecord& r) const;
 
   dht::DhtNode& dht_;
   const dht::IdentityKey key_;
   std::function<protocol::NodeRecord()> current_;
   const std::chrono::seconds heartbeat_;
+  const dht::Clock& clock_;
+  const PublishPlan plan_;
+  int64_t beat_ = 0;  // heartbeats published, Tick's caller only
+  std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;                 // guarded by mu_
-  std::optional<double> last_heartbeat_;  // guarded by mu_
-  std::optional<protocol::NodeRecord> last_published_;   // publisher thread only
-  std::optional<dht::Record> last_record_;     // guarded by mu_
+  bool stopping_ = false;                              // guarded by mu_
+  std::optional<dht::Record> last_record_;             // guarded by mu_
+  std::optional<int64_t> last_ms_;                     // Tick's caller only
+  std::optional<protocol::NodeRecord> last_published_;  // Tick's caller only
+  std::optional<protocol::NodeRecord> last_local_;      // Tick's caller only
   std::thread thread_;
 };
 

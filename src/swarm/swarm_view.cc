@@ -7,17 +7,13 @@
 #include "protocol/lookup_records.h"
 
 namespace llamanet::swarm {
-namespace {
-constexpr auto kLookupTimeout = std::chrono::seconds(5);
-}
-
 double EpochNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 SwarmView::SwarmView(dht::DhtNode& dht, std::function<protocol::NodeRecord()> self, std::chrono::milliseconds refresh,
-                     std::chrono::seconds max_age, protocol::IdentityOptions identity)
-    : dht_(dht), self_(std::move(self)), refresh_(refresh), max_age_(max_age), identities_(identity) {}
+                     std::chrono::seconds max_age, protocol::IdentityOptions identity, const dht::Clock& clock)
+    : dht_(dht), self_(std::move(self)), refresh_(refresh), max_age_(max_age), identities_(identity), clock_(clock) {}
 
 SwarmView::~SwarmView() { Stop(); }
 
@@ -32,6 +28,12 @@ void SwarmView::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  dht::LookupHandle lookup;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    lookup = std::move(lookup_);
+  }
+  lookup.Cancel();  // outside mu_: Cancel waits for a running callback, which takes mu_
 }
 
 void SwarmView::RefreshSoon() {
@@ -46,35 +48,54 @@ void SwarmView::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     lock.unlock();
-    RefreshOnce();
+    StartRefresh();
     lock.lock();
     cv_.wait_for(lock, refresh_, [&] { return stopping_ || refresh_now_; });
     refresh_now_ = false;
   }
 }
 
-void SwarmView::RefreshOnce() {
-  auto t0 = std::chrono::steady_clock::now();
-  std::future<Result<std::vector<dht::Record>>> pending = dht_.Get("all_nodes");
-  if (pending.wait_for(kLookupTimeout) != std::future_status::ready) return;
-  Result<std::vector<dht::Record>> records = pending.get();
+void SwarmView::Tick() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (last_start_ms_ && !refresh_now_ && clock_.NowMs() - *last_start_ms_ < refresh_.count()) return;
+    refresh_now_ = false;
+  }
+  StartRefresh();
+}
+
+void SwarmView::StartRefresh() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (in_flight_ || stopping_) return;
+    in_flight_ = true;
+    last_start_ms_ = clock_.NowMs();
+  }
+  // Outside mu_: a driven node may complete the lookup inside GetAsync.
+  dht::LookupHandle handle = dht_.GetAsync("all_nodes", [this](Result<dht::GetResult> r) { Apply(std::move(r)); });
+  std::lock_guard<std::mutex> lock(mu_);
+  std::swap(lookup_, handle);  // the old one completed: cancelling it (on return) is a no-op
+}
+
+void SwarmView::Apply(Result<dht::GetResult> records) {
   if (!records.ok()) {
     LN_DEBUG << "swarm view: all_nodes lookup failed: " << records.status().ToString();
+    std::lock_guard<std::mutex> lock(mu_);
+    in_flight_ = false;
     return;
   }
   const std::string self_id = self_().node_id;
-  const double now = EpochNow();
+  const double now = clock_.WallSeconds();
   const double oldest = now - static_cast<double>(max_age_.count());
   std::vector<protocol::NodeRecord> fresh;
   std::set<std::string> seen;
-  for (protocol::NodeRecord& peer : protocol::ReadNodeRecords(identities_, *records, now)) {
+  for (protocol::NodeRecord& peer : protocol::ReadNodeRecords(identities_, records->records, now)) {
     if (peer.last_seen < oldest || peer.node_id == self_id) continue;
     seen.insert(peer.node_id);
     fresh.push_back(std::move(peer));
   }
-  LN_DEBUG << "swarm view: " << fresh.size() << " peers in "
-           << std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() << " ms";
   std::lock_guard<std::mutex> lock(mu_);
+  in_flight_ = false;
   // A lookup that suddenly misses most of the view (lost datagrams, storing nodes under a flood)
   // is more likely a failed lookup than a swarm that left: then the missed peers stay until their
   // records expire. A smaller change is believed at once, so a node that withdrew (its
@@ -95,7 +116,7 @@ std::vector<protocol::NodeRecord> SwarmView::Nodes() const {
 
 std::vector<protocol::NodeRecord> SwarmView::Peers() const {
   std::vector<protocol::NodeRecord> out;
-  const double oldest = EpochNow() - static_cast<double>(max_age_.count());
+  const double oldest = clock_.WallSeconds() - static_cast<double>(max_age_.count());
   std::lock_guard<std::mutex> lock(mu_);
   for (const protocol::NodeRecord& p : peers_) {
     if (p.last_seen >= oldest) out.push_back(p);

@@ -1,12 +1,14 @@
 // This node's view of the swarm: the live records under `all_nodes`, fetched from the DHT in
 // the background every refresh interval, so that a request never waits on a lookup.
-// Thread-safe.
+// Thread-safe. Two ways to run one: Start() (a thread calls Tick() every refresh interval), or
+// a driver that calls Tick() itself on a driven DHT node and its clock (the swarm benchmark).
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -23,13 +25,17 @@ class SwarmView {
   // the swarm's rules (protocol/lookup_records.h): valid fields, one record per node_id, ids
   // bound to the key that signed them.
   SwarmView(dht::DhtNode& dht, std::function<protocol::NodeRecord()> self, std::chrono::milliseconds refresh,
-            std::chrono::seconds max_age, protocol::IdentityOptions identity);
+            std::chrono::seconds max_age, protocol::IdentityOptions identity,
+            const dht::Clock& clock = dht::SystemClock::Instance());
   ~SwarmView();
 
   void Start();
   void Stop();
   // Asks for a refresh now (e.g. after a peer failed); returns at once.
   void RefreshSoon();
+  // Starts a refresh when one is due (every refresh interval, or soon after RefreshSoon) and
+  // none is in flight; returns at once (it completes on the DHT's loop).
+  void Tick();
 
   // Every live node, this one first.
   std::vector<protocol::NodeRecord> Nodes() const;
@@ -40,19 +46,24 @@ class SwarmView {
 
  private:
   void Loop();
-  void RefreshOnce();
+  void StartRefresh();
+  void Apply(Result<dht::GetResult> records);
 
   dht::DhtNode& dht_;
   std::function<protocol::NodeRecord()> self_;
   const std::chrono::milliseconds refresh_;
   const std::chrono::seconds max_age_;
   protocol::IdentityBook identities_;  // thread-safe
+  const dht::Clock& clock_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<protocol::NodeRecord> peers_;  // guarded by mu_; without this node
   bool stopping_ = false;                    // guarded by mu_
   bool refresh_now_ = false;                 // guarded by mu_
+  bool in_flight_ = false;                   // guarded by mu_
+  std::optional<int64_t> last_start_ms_;     // guarded by mu_
+  dht::LookupHandle lookup_;                 // guarded by mu_
   std::thread thread_;
 };
 

@@ -40,12 +40,14 @@ TEST_F(RoutingTableTest, LiveContactKeepsItsAddress) {
 TEST_F(RoutingTableTest, FullBucketAsksToPingItsOldestThenEvictsItOnFailure) {
   for (int i = 0; i < 4; ++i) table_.Heard(FarId(i), Ep(i), i);
   table_.Heard(FarId(0), Ep(0), 10);  // 0 is now the freshest; 1 the oldest
-  auto r = table_.Heard(FarId(9), Ep(9), 11);
+  // A newcomer while the oldest spoke within the last minute: no ping, it waits as a replacement.
+  EXPECT_FALSE(table_.Heard(FarId(7), Ep(7), 59'000).ping);
+  auto r = table_.Heard(FarId(9), Ep(9), 61'000);
   EXPECT_FALSE(r.added);
   ASSERT_TRUE(r.ping);
   EXPECT_EQ(r.ping->id, FarId(1));
   // A second newcomer does not ask for a second ping of the same contact.
-  EXPECT_FALSE(table_.Heard(FarId(8), Ep(8), 12).ping);
+  EXPECT_FALSE(table_.Heard(FarId(8), Ep(8), 61'001).ping);
   EXPECT_EQ(table_.size(), 4u);
   // No answer: the oldest goes and the freshest replacement takes its place.
   EXPECT_TRUE(table_.Failed(FarId(1)));
@@ -57,9 +59,9 @@ TEST_F(RoutingTableTest, FullBucketAsksToPingItsOldestThenEvictsItOnFailure) {
 
 TEST_F(RoutingTableTest, OldestThatAnswersStays) {
   for (int i = 0; i < 4; ++i) table_.Heard(FarId(i), Ep(i), i);
-  auto r = table_.Heard(FarId(9), Ep(9), 10);
+  auto r = table_.Heard(FarId(9), Ep(9), 60'000);
   ASSERT_TRUE(r.ping);
-  table_.Heard(r.ping->id, r.ping->endpoint, 11);  // the ping reply
+  table_.Heard(r.ping->id, r.ping->endpoint, 60'001);  // the ping reply
   EXPECT_TRUE(table_.Find(FarId(0)));
   EXPECT_FALSE(table_.Find(FarId(9)));
   EXPECT_FALSE(table_.Find(FarId(0))->pinging);

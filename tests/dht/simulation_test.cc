@@ -116,5 +116,69 @@ TEST_F(SimulationTest, WithdrawnRecordsDisappearAtOnce) {
   EXPECT_EQ(s.found, 0u);
 }
 
+TEST_F(SimulationTest, SampleAskNotifyAndFewReplicas) {
+  // The calls the scalable swarm view (swarm/candidate_view.h) is made of.
+  Grow(60);
+  auto record_of = [&](size_t i, int load) {
+    return *ParseRecord(R"({"node_id":")" + swarm_.node(i).id().ToHex() + R"(","load":)" + std::to_string(load) +
+                        R"(,"pad":")" + std::string(300, 'p') + R"(","last_seen":)" +
+                        std::to_string(swarm_.network().clock().WallSeconds()) + "}");
+  };
+  // 50 publishers to 3 replicas each: a reader looking up k still finds them all.
+  size_t stored = 0;
+  for (size_t i = 0; i < 50; ++i) {
+    swarm_.node(i).PublishAsync("model:few", record_of(i, 0), [&](Result<size_t> r) { stored += r.ok() ? 1 : 0; }, 3)
+        .Detach();
+    swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(i));
+  }
+  ASSERT_TRUE(swarm_.RunUntil([&] { return stored == 50; }, 10'000));
+  std::optional<GetResult> all;
+  swarm_.Get(55, "model:few", [&](Result<GetResult> r) { all = r.ok() ? *r : GetResult{}; });
+  ASSERT_TRUE(swarm_.RunUntil([&] { return all.has_value(); }, 10'000));
+  EXPECT_EQ(all->records.size(), 50u);
+
+  // A sample of 10 costs less than the whole set and returns at least 10 (a page or two).
+  std::optional<GetResult> sample;
+  swarm_.node(56).SampleAsync("model:few", 10, [&](Result<GetResult> r) { sample = r.ok() ? *r : GetResult{}; }).Detach();
+  swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(56));
+  ASSERT_TRUE(swarm_.RunUntil([&] { return sample.has_value(); }, 10'000));
+  EXPECT_GE(sample->records.size(), 10u);
+  EXPECT_LT(sample->records.size(), 50u);
+  EXPECT_LT(sample->stats.messages, all->stats.messages);
+
+  // Here only: no lookup, no datagram; an Ask at the node answers with it.
+  const uint64_t sent = swarm_.node(7).Snapshot().counters.datagrams_out;
+  std::optional<Result<size_t>> local;
+  swarm_.node(7).PublishAsync("node:" + swarm_.node(7).id().ToHex(), record_of(7, 1), [&](Result<size_t> r) { local = r; }, 0)
+      .Detach();
+  ASSERT_TRUE(local && local->ok());
+  EXPECT_EQ(**local, 1u);
+  EXPECT_EQ(swarm_.node(7).Snapshot().counters.datagrams_out, sent);
+  std::vector<Record> got;
+  auto ask = [&] {
+    got.clear();
+    bool done = false;
+    swarm_.node(8).AskAsync(SimulatedSwarm::EndpointOf(7), "node:" + swarm_.node(7).id().ToHex(), [&](Result<GetResult> r) {
+          if (r.ok()) got = r->records;
+          done = true;
+        }).Detach();
+    swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(8));
+    return swarm_.RunUntil([&] { return done; }, 5'000);
+  };
+  ASSERT_TRUE(ask());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_NE(got[0].json.find(R"("load":1)"), std::string::npos);
+  ASSERT_TRUE(ask());  // with the token now: node 8 becomes a watcher of node:<7>
+
+  // A change notified by node 7 reaches node 8 at once, as a store.
+  std::vector<std::string> observed;
+  swarm_.node(8).SetStoreObserver([&](const std::string& key, const Record& r) { observed.push_back(key + " " + r.json); });
+  swarm_.Run(100);
+  swarm_.node(7).Notify("node:" + swarm_.node(7).id().ToHex(), record_of(7, 2));
+  swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(7));
+  ASSERT_TRUE(swarm_.RunUntil([&] { return !observed.empty(); }, 1'000));
+  EXPECT_NE(observed[0].find(R"("load":2)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace llamanet::dht

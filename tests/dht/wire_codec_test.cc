@@ -145,6 +145,13 @@ TEST(WireCodecTest, RoundTripsEveryMessage) {
   EXPECT_EQ(f.offset, 17u);
   EXPECT_EQ(f.key, "all_nodes");
   EXPECT_FALSE(f.token);  // absent stays absent: the reply then carries no token
+  EXPECT_FALSE(f.value_only);
+  EXPECT_EQ(bytes.find("value_only"), std::string::npos);  // what Python peers see, unchanged
+  Request poll = find;
+  poll.value_only = true;
+  auto polled = codec.Decode(codec.Encode(poll));
+  ASSERT_TRUE(polled.message);
+  EXPECT_TRUE(std::get<Request>(*polled.message).value_only);
   find.token = "";
   auto asking = codec.Decode(codec.Encode(find));
   ASSERT_TRUE(asking.message);

@@ -1,0 +1,277 @@
+#include "swarm/candidate_view.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <random>
+
+#include "core/log.h"
+#include "protocol/lookup_records.h"
+
+namespace llamanet::swarm {
+namespace {
+constexpr auto kTickInterval = std::chrono::milliseconds(250);
+constexpr int64_t kSubscribeAfterMs = 500;
+
+// The router's order (router.cc): free before full, fewer busy slots, then faster.
+bool Better(const protocol::NodeRecord& a, const protocol::NodeRecord& b) {
+  if ((a.free_slots > 0) != (b.free_slots > 0)) return a.free_slots > 0;
+  if (a.free_slots != b.free_slots) return a.free_slots > b.free_slots;
+  return a.tps > b.tps;
+}
+}  // namespace
+
+struct CandidateView::Core {
+  struct Candidate {
+    protocol::NodeRecord record;
+    int64_t next_poll_ms = 0;
+    int failures = 0;
+    bool polling = false;
+    int answered = 0;  // polls answered
+  };
+  struct Model {
+    std::vector<Candidate> candidates;
+    std::map<std::string, protocol::NodeRecord> pool;  // by node_id: sampled, not yet tried
+    int64_t next_sample_ms = 0;
+    int64_t next_rotate_ms = 0;
+    bool sampling = false;
+  };
+  struct Poll {
+    std::string model;
+    dht::Endpoint at;
+    std::string node_id;
+  };
+
+  Core(std::function<protocol::NodeRecord()> s, CandidateViewOptions o, protocol::IdentityOptions identity,
+       const dht::Clock& c, uint64_t seed)
+      : self(std::move(s)), options(o), identities(identity), clock(c), rng(seed != 0 ? seed : std::random_device()()) {}
+
+  int64_t HeartbeatMs() const { return std::chrono::milliseconds(options.heartbeat).count(); }
+  int64_t Jitter(int64_t span_ms) { return static_cast<int64_t>(rng() % static_cast<uint64_t>(std::max<int64_t>(span_ms, 1))); }
+  double Oldest() const { return clock.WallSeconds() - static_cast<double>(options.max_age.count()); }
+
+  // Moves the best untried records into free candidate places; once a heartbeat, the worst
+  // candidate gives way to the best untried record, so the set keeps exploring.
+  void Fill(Model& m, int64_t now) {
+    const double oldest = Oldest();
+    for (auto it = m.pool.begin(); it != m.pool.end();) {
+      it = it->second.last_seen < oldest ? m.pool.erase(it) : std::next(it);
+    }
+    auto best_untried = [&]() {
+      auto best = m.pool.end();
+      for (auto it = m.pool.begin(); it != m.pool.end(); ++it) {
+        if (best == m.pool.end() || Better(it->second, best->second)) best = it;
+      }
+      return best;
+    };
+    if (now >= m.next_rotate_ms && !m.candidates.empty() && m.candidates.size() >= options.per_model && !m.pool.empty()) {
+      m.next_rotate_ms = now + HeartbeatMs() / 4;
+      auto worst = std::min_element(m.candidates.begin(), m.candidates.end(), [](const Candidate& a, const Candidate& b) {
+        return Better(b.record, a.record);
+      });
+      auto top = std::max_element(m.candidates.begin(), m.candidates.end(), [](const Candidate& a, const Candidate& b) {
+        return Better(b.record, a.record);
+      });
+      if (!worst->polling && Better(top->record, worst->record)) m.candidates.erase(worst);
+    }
+    while (m.candidates.size() < options.per_model && !m.pool.empty()) {
+      auto it = best_untried();
+      m.candidates.push_back(Candidate{std::move(it->second), now, 0, false});
+      m.pool.erase(it);
+    }
+  }
+
+  void AddSample(const std::string& model, const std::vector<protocol::NodeRecord>& records) {
+    Model& m = models[model];
+    const std::string self_id = self().node_id;
+    const double oldest = Oldest();
+    for (const protocol::NodeRecord& r : records) {
+      if (r.node_id == self_id || r.model != model || r.last_seen < oldest) continue;
+      if (std::any_of(m.candidates.begin(), m.candidates.end(),
+                      [&](const Candidate& c) { return c.record.node_id == r.node_id; })) {
+        continue;
+      }
+      m.pool[r.node_id] = r;
+    }
+    while (m.pool.size() > options.pool) {  // keep the freshest
+      auto stalest = std::min_element(m.pool.begin(), m.pool.end(), [](const auto& a, const auto& b) {
+        return a.second.last_seen < b.second.last_seen;
+      });
+      m.pool.erase(stalest);
+    }
+  }
+
+  void PollDone(const Poll& p, const std::optional<protocol::NodeRecord>& fresh) {
+    auto mit = models.find(p.model);
+    if (mit == models.end()) return;
+    std::vector<Candidate>& cs = mit->second.candidates;
+    auto it = std::find_if(cs.begin(), cs.end(), [&](const Candidate& c) { return c.record.node_id == p.node_id; });
+    if (it == cs.end()) return;
+    it->polling = false;
+    if (!fresh) {
+      if (++it->failures >= options.max_failures) cs.erase(it);
+      return;
+    }
+    if (fresh->model != p.model) {
+      cs.erase(it);
+      return;
+    }
+    it->failures = 0;
+    // A peer takes a poller as a subscriber only once it has proved its address (a token from
+    // an earlier reply: no pushes to a spoofed address), so the first poll is followed by
+    // another at once.
+    if (++it->answered == 1) it->next_poll_ms = clock.NowMs() + kSubscribeAfterMs;
+    if (fresh->last_seen >= it->record.last_seen) it->record = *fresh;
+  }
+
+  std::mutex mu;
+  bool stopped = false;  // guarded by mu
+  std::function<protocol::NodeRecord()> self;
+  const CandidateViewOptions options;
+  protocol::IdentityBook identities;  // thread-safe
+  const dht::Clock& clock;
+  std::mt19937_64 rng;                  // guarded by mu
+  std::map<std::string, Model> models;  // guarded by mu
+};
+
+CandidateView::CandidateView(dht::DhtNode& dht, std::function<protocol::NodeRecord()> self,
+                             CandidateViewOptions options, protocol::IdentityOptions identity, const dht::Clock& clock,
+                             uint64_t seed)
+    : dht_(dht), core_(std::make_shared<Core>(std::move(self), options, identity, clock, seed)) {
+  dht_.SetStoreObserver([weak = std::weak_ptr<Core>(core_)](const std::string&, const dht::Record& record) {
+    if (std::shared_ptr<Core> core = weak.lock()) Pushed(core, record);
+  });
+}
+
+void CandidateView::Pushed(const std::shared_ptr<Core>& core, const dht::Record& record) {
+  std::vector<protocol::NodeRecord> read = protocol::ReadNodeRecords(core->identities, {record}, core->clock.WallSeconds());
+  if (read.empty()) return;
+  std::lock_guard<std::mutex> lock(core->mu);
+  if (core->stopped) return;
+  for (auto& [name, m] : core->models) {
+    for (Core::Candidate& c : m.candidates) {
+      if (c.record.node_id == read.front().node_id && read.front().last_seen > c.record.last_seen &&
+          read.front().model == name) {
+        c.record = read.front();
+      }
+    }
+  }
+}
+
+CandidateView::~CandidateView() { Stop(); }
+
+void CandidateView::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void CandidateView::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(loop_mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(core_->mu);
+  core_->stopped = true;
+}
+
+void CandidateView::Loop() {
+  std::unique_lock<std::mutex> lock(loop_mu_);
+  while (!stopping_) {
+    lock.unlock();
+    Tick();
+    lock.lock();
+    cv_.wait_for(lock, kTickInterval, [&] { return stopping_; });
+  }
+}
+
+void CandidateView::Want(const std::string& model) {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  if (core_->models.count(model)) return;
+  core_->models[model].next_sample_ms = core_->clock.NowMs();
+}
+
+void CandidateView::Tick() {
+  std::vector<Core::Poll> polls;
+  std::vector<std::string> samples;
+  {
+    std::lock_guard<std::mutex> lock(core_->mu);
+    if (core_->stopped) return;
+    const int64_t now = core_->clock.NowMs();
+    const int64_t beat = core_->HeartbeatMs();
+    for (auto& [name, m] : core_->models) {
+      core_->Fill(m, now);
+      const bool short_of = m.candidates.size() + m.pool.size() < core_->options.per_model;
+      if (!m.sampling && (now >= m.next_sample_ms || (short_of && now >= m.next_sample_ms - (core_->options.discover_every - 1) * beat))) {
+        m.sampling = true;
+        m.next_sample_ms = now + core_->options.discover_every * beat - beat / 4 + core_->Jitter(beat / 2);
+        samples.push_back(name);
+      }
+      for (Core::Candidate& c : m.candidates) {
+        if (c.polling || now < c.next_poll_ms) continue;
+        c.polling = true;
+        const int64_t every = core_->options.poll_every * beat;
+        c.next_poll_ms = now + every - every / 8 + core_->Jitter(every / 4);
+        const int32_t port = c.record.dht_port > 0 ? c.record.dht_port : 8001;
+        polls.push_back(Core::Poll{name, dht::Endpoint{c.record.ip, static_cast<uint16_t>(port)}, c.record.node_id});
+      }
+    }
+  }
+  // Outside the lock: a driven DHT node may answer inside the call.
+  std::weak_ptr<Core> weak = core_;
+  for (const std::string& model : samples) {
+    dht_.SampleAsync("model:" + model, core_->options.sample, [weak, model](Result<dht::GetResult> r) {
+          std::shared_ptr<Core> core = weak.lock();
+          if (!core) return;
+          std::vector<protocol::NodeRecord> records;
+          if (r.ok()) records = protocol::ReadNodeRecords(core->identities, r->records, core->clock.WallSeconds());
+          std::lock_guard<std::mutex> lock(core->mu);
+          if (core->stopped) return;
+          core->models[model].sampling = false;
+          core->AddSample(model, records);
+        }).Detach();
+  }
+  for (Core::Poll& p : polls) {
+    dht_.AskAsync(p.at, "node:" + p.node_id, [weak, p](Result<dht::GetResult> r) {
+          std::shared_ptr<Core> core = weak.lock();
+          if (!core) return;
+          std::optional<protocol::NodeRecord> fresh;
+          if (r.ok()) {
+            for (protocol::NodeRecord& rec : protocol::ReadNodeRecords(core->identities, r->records, core->clock.WallSeconds())) {
+              if (rec.node_id == p.node_id) fresh = std::move(rec);
+            }
+          }
+          std::lock_guard<std::mutex> lock(core->mu);
+          if (!core->stopped) core->PollDone(p, fresh);
+        }).Detach();
+  }
+}
+
+std::vector<protocol::NodeRecord> CandidateView::Candidates(const std::string& model) const {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  std::vector<protocol::NodeRecord> out;
+  auto it = core_->models.find(model);
+  if (it == core_->models.end()) return out;
+  const double oldest = core_->Oldest();
+  for (const Core::Candidate& c : it->second.candidates) {
+    // Not before it answered a poll: a sampled record can be many seconds old, and a stale
+    // "all slots free" would win the router's choice until the poll came back.
+    if (c.answered > 0 && c.record.last_seen >= oldest) out.push_back(c.record);
+  }
+  return out;
+}
+
+std::vector<protocol::NodeRecord> CandidateView::Peers() const {
+  std::vector<std::string> names;
+  {
+    std::lock_guard<std::mutex> lock(core_->mu);
+    for (const auto& [name, m] : core_->models) names.push_back(name);
+  }
+  std::vector<protocol::NodeRecord> out;
+  for (const std::string& name : names) {
+    for (protocol::NodeRecord& r : Candidates(name)) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace llamanet::swarm

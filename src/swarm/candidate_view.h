@@ -1,0 +1,79 @@
+// A view of the swarm whose cost does not grow with the swarm (issue 12): for each model this
+// node is asked for, a bounded set of candidate nodes, each polled directly every other
+// heartbeat (one find_value of its own `node:<id>` record at its DHT port, with "value_only":
+// two datagrams, no lookup). A poll also subscribes: the candidate pushes its record to its
+// pollers the moment its load changes (DhtNode::Notify), so a slot filling or freeing is seen
+// within a round trip, at a cost that follows the load changes, not the clock. Candidates come from small samples of `model:<name>` (SampleAsync: a lookup, the
+// first page of the first storing nodes it reaches) taken every few heartbeats; each heartbeat
+// the worst candidate makes room for an untried one, so the set drifts toward free nodes, and
+// a candidate that stops answering goes at once. See docs/ARCHITECTURE.md for the figures.
+//
+// Thread-safe. Start() runs Tick() on a thread of its own four times a second; a driver of a
+// driven DHT node (the swarm benchmark) calls Tick() itself instead.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dht/clock.h"
+#include "dht/dht_node.h"
+#include "protocol/identity.h"
+#include "protocol/node_record.h"
+
+namespace llamanet::swarm {
+
+struct CandidateViewOptions {
+  std::chrono::seconds heartbeat{10};
+  size_t per_model = 16;     // candidates kept per model
+  int poll_every = 2;        // heartbeats between polls of one candidate
+  size_t sample = 16;        // records a discovery sample asks for
+  int discover_every = 3;    // heartbeats between samples of one model's key
+  size_t pool = 64;          // untried records kept per model
+  int max_failures = 2;      // unanswered polls in a row before a candidate goes
+  // Records (polled or sampled) older than this are not used.
+  std::chrono::seconds max_age{30};
+};
+
+class CandidateView {
+ public:
+  CandidateView(dht::DhtNode& dht, std::function<protocol::NodeRecord()> self, CandidateViewOptions options,
+                protocol::IdentityOptions identity, const dht::Clock& clock = dht::SystemClock::Instance(),
+                uint64_t seed = 0);
+  ~CandidateView();
+  CandidateView(const CandidateView&) = delete;
+  CandidateView& operator=(const CandidateView&) = delete;
+
+  void Start();
+  void Stop();
+  // A model this node is asked for: from now on it keeps candidates for it. Cheap when known.
+  void Want(const std::string& model);
+  // Polls the candidates that are due, samples the models that are due; returns at once.
+  void Tick();
+
+  // The candidates of every wanted model that answered a poll, freshest record of each (what a
+  // router chooses among).
+  std::vector<protocol::NodeRecord> Peers() const;
+  // The candidates of `model` only.
+  std::vector<protocol::NodeRecord> Candidates(const std::string& model) const;
+
+ private:
+  struct Core;
+  void Loop();
+  static void Pushed(const std::shared_ptr<Core>& core, const dht::Record& record);
+
+  dht::DhtNode& dht_;
+  std::shared_ptr<Core> core_;  // shared with the DHT callbacks, which may outlive a Stop
+  std::mutex loop_mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by loop_mu_
+  std::thread thread_;
+};
+
+}  // namespace llamanet::swarm

@@ -1,0 +1,173 @@
+// The scalable view (issue 12) on the real DHT code over the simulated network, driven in
+// virtual time: real Publishers with the scalable plan and CandidateViews on every node.
+#include "swarm/candidate_view.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <random>
+
+#include "dht/node_id.h"
+#include "dht/simulated_swarm.h"
+#include "protocol/identity.h"
+#include "protocol/lookup_records.h"
+#include "swarm/publisher.h"
+
+namespace llamanet::swarm {
+namespace {
+
+using dht::SimulatedSwarm;
+
+constexpr int kHeartbeatS = 10;
+constexpr int kNodes = 60;
+
+class CandidateViewTest : public ::testing::Test {
+ protected:
+  struct Node {
+    std::string node_id;
+    std::string model;
+    int free = 4;
+    std::unique_ptr<Publisher> publisher;
+    std::unique_ptr<CandidateView> view;
+  };
+
+  CandidateViewTest() : swarm_(dht::LinkModel{.latency_ms = 20, .jitter_ms = 10}, 7) {}
+
+  protocol::NodeRecord RecordOf(size_t i) {
+    protocol::NodeRecord r;
+    r.node_id = nodes_[i].node_id;
+    r.ip = SimulatedSwarm::EndpointOf(i).ip;
+    r.port = 8000;
+    r.dht_port = 8001;
+    r.model = nodes_[i].model;
+    r.slots = 4;
+    r.free_slots = nodes_[i].free;
+    r.load = (4.0 - nodes_[i].free) / 4;
+    r.last_seen = swarm_.network().clock().WallSeconds();
+    return r;
+  }
+
+  void Build(CandidateViewOptions options) {
+    nodes_.resize(kNodes);
+    std::mt19937_64 rng(11);
+    for (size_t i = 0; i < kNodes; ++i) {
+      dht::IdentityKey key = *dht::IdentityKey::Generate();
+      nodes_[i].node_id = protocol::NodeIdFromPublicKey(key.public_key_hex());
+      nodes_[i].model = i % 2 == 0 ? "even" : "odd";
+      dht::DhtOptions o;
+      o.node_id = dht::NodeId::Sha1(nodes_[i].node_id).ToHex();
+      o.rng_seed = rng() | 1;
+      o.record_ttl_s = 3 * kHeartbeatS;
+      if (i > 0) o.bootstrap = {SimulatedSwarm::EndpointOf(0).ToString()};
+      ASSERT_TRUE(swarm_.AddNode(o).ok());
+      const dht::Clock& clock = swarm_.network().clock();
+      nodes_[i].publisher = std::make_unique<Publisher>(swarm_.node(i), key, [this, i] { return RecordOf(i); },
+                                                        std::chrono::seconds(kHeartbeatS), clock, PublishPlan::Scalable());
+      nodes_[i].view = std::make_unique<CandidateView>(swarm_.node(i), [this, i] { return RecordOf(i); }, options,
+                                                       protocol::IdentityOptions{}, clock, o.rng_seed);
+    }
+    swarm_.Run(2000);
+  }
+
+  // Runs virtual time in 250 ms ticks, every publisher and view ticking, as their threads do.
+  void Drive(int64_t ms) {
+    const int64_t end = swarm_.network().clock().NowMs() + ms;
+    while (swarm_.network().clock().NowMs() < end) {
+      for (size_t i = 0; i < nodes_.size(); ++i) {
+        nodes_[i].publisher->Tick();
+        nodes_[i].view->Tick();
+        swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(i));
+      }
+      swarm_.network().RunFor(250);
+    }
+  }
+
+  std::optional<protocol::NodeRecord> Seen(size_t viewer, size_t node) {
+    for (protocol::NodeRecord& r : nodes_[viewer].view->Peers()) {
+      if (r.node_id == nodes_[node].node_id) return r;
+    }
+    return std::nullopt;
+  }
+
+  SimulatedSwarm swarm_;
+  std::vector<Node> nodes_;
+};
+
+TEST_F(CandidateViewTest, KeepsABoundedSetOfCandidatesServingTheModelAskedFor) {
+  CandidateViewOptions options;
+  options.per_model = 6;
+  Build(options);
+  nodes_[0].view->Want("odd");
+  Drive(3 * kHeartbeatS * 1000);
+  std::vector<protocol::NodeRecord> peers = nodes_[0].view->Peers();
+  EXPECT_EQ(peers.size(), 6u);
+  for (const protocol::NodeRecord& r : peers) EXPECT_EQ(r.model, "odd");
+  EXPECT_TRUE(nodes_[0].view->Candidates("even").empty());  // never asked for
+  EXPECT_TRUE(nodes_[1].view->Peers().empty());            // wants nothing
+}
+
+TEST_F(CandidateViewTest, ASlotFillingReachesTheRoutersHoldingTheNodeWellWithinAHeartbeat) {
+  CandidateViewOptions options;
+  options.per_model = 4;
+  Build(options);
+  for (size_t i = 0; i < nodes_.size(); i += 2) nodes_[i].view->Want("odd");
+  Drive(3 * kHeartbeatS * 1000);
+  // A candidate of node 0 gets busy; its publisher pushes the change to its pollers.
+  std::vector<protocol::NodeRecord> peers = nodes_[0].view->Peers();
+  ASSERT_FALSE(peers.empty());
+  size_t target = 0;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].node_id == peers.front().node_id) target = i;
+  }
+  ASSERT_NE(target, 0u);
+  const int before = nodes_[target].free;
+  nodes_[target].free = before == 0 ? 3 : before - 1;
+  const int64_t changed = swarm_.network().clock().NowMs();
+  int64_t seen_after = -1;
+  while (swarm_.network().clock().NowMs() - changed < kHeartbeatS * 1000) {
+    Drive(250);
+    std::optional<protocol::NodeRecord> r = Seen(0, target);
+    if (r && r->free_slots == nodes_[target].free) {
+      seen_after = swarm_.network().clock().NowMs() - changed;
+      break;
+    }
+  }
+  ASSERT_GE(seen_after, 0) << "the change was not seen within a heartbeat";
+  EXPECT_LE(seen_after, 1000);  // pushed: a tick and a one-way trip, not a poll interval
+}
+
+TEST_F(CandidateViewTest, AllNodesStillCarriesTheSignedRecordsPythonNodesRead) {
+  Build(CandidateViewOptions{});
+  Drive(3 * kHeartbeatS * 1000);
+  // What a Python node does: one get of all_nodes; it must find the C++ nodes there.
+  std::optional<std::vector<dht::Record>> got;
+  swarm_.Get(5, "all_nodes", [&](Result<dht::GetResult> r) { got = r.ok() ? r->records : std::vector<dht::Record>{}; });
+  ASSERT_TRUE(swarm_.RunUntil([&] { return got.has_value(); }, 10'000));
+  protocol::IdentityBook book;
+  std::vector<protocol::NodeRecord> read = protocol::ReadNodeRecords(book, *got, swarm_.network().clock().WallSeconds());
+  EXPECT_GE(read.size(), kNodes * 9 / 10) << "all_nodes holds " << read.size() << " of " << kNodes;
+  for (const dht::Record& r : *got) EXPECT_TRUE(r.is_signed());
+}
+
+TEST_F(CandidateViewTest, ACandidateThatStopsAnsweringIsReplaced) {
+  CandidateViewOptions options;
+  options.per_model = 4;
+  Build(options);
+  nodes_[0].view->Want("odd");
+  Drive(3 * kHeartbeatS * 1000);
+  std::vector<protocol::NodeRecord> peers = nodes_[0].view->Peers();
+  ASSERT_EQ(peers.size(), 4u);
+  size_t dead = 0;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].node_id == peers.front().node_id) dead = i;
+  }
+  swarm_.Kill(dead);
+  // Two unanswered polls (a poll every 2 heartbeats) and the dead node is gone.
+  Drive(6 * kHeartbeatS * 1000);
+  EXPECT_FALSE(Seen(0, dead).has_value());
+  EXPECT_EQ(nodes_[0].view->Peers().size(), 4u);
+}
+
+}  // namespace
+}  // namespace llamanet::swarm
