@@ -20,6 +20,10 @@ using http::SetOpenAiError;
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
+// A request for a model no node in the view serves waits for at most one refresh of the view,
+// and none when one ended this recently.
+constexpr std::chrono::milliseconds kFreshEnoughForNotFound{500};
+constexpr std::chrono::milliseconds kNotFoundRefreshWait{2000};
 
 std::string DefaultKeyPath(int32_t dht_port) {
   const char* state = std::getenv("XDG_STATE_HOME");
@@ -156,8 +160,15 @@ httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool open
     protocol::NodeRecord self = SelfRecord();
     LocalState here{node_id_, self.model, self.free_slots, self.generation, self.embeddings};
     const bool forwarded = req.has_header(protocol::kForwardedHeader);
-    const std::vector<protocol::NodeRecord> peers = view_->Peers();
+    std::vector<protocol::NodeRecord> peers = view_->Peers();
     RouteDecision d = router_->Decide(model, forwarded, here, peers, service);
+    if (d.kind == RouteDecision::Kind::kNotFound) {
+      // Perhaps the view is what is out of date (this node was frozen and its records aged
+      // out); one fresh look before answering 404.
+      view_->RefreshAndWait(kFreshEnoughForNotFound, kNotFoundRefreshWait);
+      peers = view_->Peers();
+      d = router_->Decide(model, forwarded, here, peers, service);
+    }
     if (!forwarded && service == Service::kGeneration) d = PlaceConversation(std::move(d), facts, self, here, peers);
     auto fail = [&](int status, const std::string& msg, const std::string& code) {
       if (openai_errors) {

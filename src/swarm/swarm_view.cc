@@ -44,6 +44,18 @@ void SwarmView::RefreshSoon() {
   cv_.notify_all();
 }
 
+void SwarmView::RefreshAndWait(std::chrono::milliseconds fresh_enough, std::chrono::milliseconds timeout) {
+  uint64_t ended = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || (last_end_ms_ && clock_.NowMs() - *last_end_ms_ < fresh_enough.count())) return;
+    ended = refreshes_ended_;
+  }
+  StartRefresh();  // joins the one in flight, if any
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return stopping_ || refreshes_ended_ > ended; });
+}
+
 void SwarmView::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
@@ -80,8 +92,13 @@ void SwarmView::StartRefresh() {
 void SwarmView::Apply(Result<dht::GetResult> records) {
   if (!records.ok()) {
     LN_DEBUG << "swarm view: all_nodes lookup failed: " << records.status().ToString();
-    std::lock_guard<std::mutex> lock(mu_);
-    in_flight_ = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      in_flight_ = false;
+      ++refreshes_ended_;
+      last_end_ms_ = clock_.NowMs();
+    }
+    cv_.notify_all();
     return;
   }
   const std::string self_id = self_().node_id;
@@ -94,8 +111,10 @@ void SwarmView::Apply(Result<dht::GetResult> records) {
     seen.insert(peer.node_id);
     fresh.push_back(std::move(peer));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   in_flight_ = false;
+  ++refreshes_ended_;
+  last_end_ms_ = clock_.NowMs();
   // A lookup that suddenly misses most of the view (lost datagrams, storing nodes under a flood)
   // is more likely a failed lookup than a swarm that left: then the missed peers stay until their
   // records expire. A smaller change is believed at once, so a node that withdrew (its
@@ -106,6 +125,8 @@ void SwarmView::Apply(Result<dht::GetResult> records) {
     }
   }
   peers_ = std::move(fresh);
+  lock.unlock();
+  cv_.notify_all();
 }
 
 std::vector<protocol::NodeRecord> SwarmView::Nodes() const {

@@ -33,6 +33,12 @@ class SwarmView {
   void Stop();
   // Asks for a refresh now (e.g. after a peer failed); returns at once.
   void RefreshSoon();
+  // For a request that found no node for its model: refreshes now, unless a refresh ended
+  // within `fresh_enough`, and waits up to `timeout` for one to end. After this node stood
+  // still (frozen, suspended, starved), every record in its view may have aged out before the
+  // next refresh. At most one lookup runs at a time, so a stream of such requests costs one
+  // lookup per `fresh_enough` at most. Not for a view driven by Tick() (it would wait alone).
+  void RefreshAndWait(std::chrono::milliseconds fresh_enough, std::chrono::milliseconds timeout);
   // Starts a refresh when one is due (every refresh interval, or soon after RefreshSoon) and
   // none is in flight; returns at once (it completes on the DHT's loop).
   void Tick();
@@ -63,6 +69,8 @@ class SwarmView {
   bool refresh_now_ = false;                 // guarded by mu_
   bool in_flight_ = false;                   // guarded by mu_
   std::optional<int64_t> last_start_ms_;     // guarded by mu_
+  std::optional<int64_t> last_end_ms_;       // guarded by mu_
+  uint64_t refreshes_ended_ = 0;             // guarded by mu_
   dht::LookupHandle lookup_;                 // guarded by mu_
   std::thread thread_;
 };
