@@ -162,7 +162,7 @@ httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool open
     const bool forwarded = req.has_header(protocol::kForwardedHeader);
     std::vector<protocol::NodeRecord> peers = view_->Peers();
     RouteDecision d = router_->Decide(model, forwarded, here, peers, service);
-    if (d.kind == RouteDecision::Kind::kNotFound) {
+    if (d.kind == RouteDecision::Kind::kNotFound && !forwarded) {
       // Perhaps the view is what is out of date (this node was frozen and its records aged
       // out); one fresh look before answering 404.
       view_->RefreshAndWait(kFreshEnoughForNotFound, kNotFoundRefreshWait);
