@@ -440,6 +440,21 @@ test('logprobs on chat and completions, whole and streamed, and a seed repeats',
   assert.equal(lp.top_logprobs.length, 5);
   assert.equal(lp.text_offset[0], 0);
   assert.equal(lp.tokens.join(''), completion.choices[0].text);
+
+  const completionStream = await client.completions.create({ model, prompt: 'Once', max_tokens: 5, temperature: 0,
+    ignore_eos: true, logprobs: 2, stream: true });
+  const streamedTokens = [];
+  const offsets = [];
+  for await (const chunk of completionStream) {
+    for (const c of chunk.choices) {
+      if (!c.logprobs) continue;
+      streamedTokens.push(...c.logprobs.tokens);
+      offsets.push(...c.logprobs.text_offset);
+      assert.equal(c.logprobs.top_logprobs.length, c.logprobs.tokens.length);
+    }
+  }
+  assert.deepEqual(streamedTokens, lp.tokens);
+  assert.deepEqual(offsets, lp.text_offset);
 });
 
 test('an argument the node does not support is a 400 naming it; labels are accepted', async () => {
