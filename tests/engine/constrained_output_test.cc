@@ -51,7 +51,7 @@ GenerationEvent Generate(Engine& engine, GenerationRequest r) {
 GenerationRequest Chat(const std::string& user, uint32_t seed) {
   GenerationRequest r;
   r.messages = {{"user", user}};
-  r.max_tokens = 400;
+  r.max_tokens = 900;  // the worst case: the grammar allows 23 whitespace characters between JSON tokens
   r.sampling.temperature = 1.0f;
   r.sampling.top_k = 0;
   r.sampling.top_p = 1.0f;

@@ -282,7 +282,8 @@ const jsonSchemaFormat = { type: 'json_schema', json_schema: { name: 'person', s
 test('chat.completions.parse() with a strict JSON schema, whole and streamed', async () => {
   for (const seed of [1, 2, 3]) {
     const params = {
-      model, messages: [{ role: 'user', content: 'Describe a person.' }], max_tokens: 200, temperature: 1, seed,
+      // Room for the worst case: the grammar allows up to 23 whitespace characters between JSON tokens.
+      model, messages: [{ role: 'user', content: 'Describe a person.' }], max_tokens: 900, temperature: 1, seed,
       response_format: jsonSchemaFormat,
     };
     const parsed = await client.chat.completions.parse(params);
