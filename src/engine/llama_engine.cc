@@ -37,6 +37,7 @@ class LlamaEngine final : public Engine {
     so.max_queue = options.max_queue;
     so.prefix_cache = options.prefix_cache;
     so.cache_ram_bytes = options.cache_ram_bytes;
+    so.max_grammar_step = options.max_grammar_step;
     scheduler_ = std::make_unique<Scheduler>(ctx_.get(), vocab_, so, std::move(eog));
   }
 

@@ -1,6 +1,7 @@
 // The real Engine: one llama.cpp model and context in this process, driven by a Scheduler.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,7 @@ struct LlamaEngineOptions {
   bool prefix_cache = true;   // reuse the longest cached prefix of each prompt
   size_t cache_ram_bytes = size_t{2048} << 20;  // host memory for prefixes beyond the slots'
   bool show_progress = true;  // a progress bar while the model loads
+  std::chrono::milliseconds max_grammar_step{250};  // see SchedulerOptions
 };
 
 // Loads the model and starts the scheduler. Errors: kNotFound (no model file),

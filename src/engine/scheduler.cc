@@ -367,7 +367,13 @@ void Scheduler::SampleAndEmit(Slot& slot) {
   float* logits = llama_get_logits_ith(ctx_, slot.logits_at);
   llama_token token = -1;
   if (slot.req.grammar) {
+    const auto started = SteadyClock::now();
     Result<llama_token> picked = slot.req.grammar->Sample(ctx_, slot.logits_at);
+    if (picked.ok() && SteadyClock::now() - started > options_.max_grammar_step) {
+      picked = Status::InvalidArgument("the grammar (or JSON schema, or tool list) costs more than " +
+                                       std::to_string(options_.max_grammar_step.count()) +
+                                       " ms per token to follow; make it smaller");
+    }
     if (!picked.ok()) {
       slot.logits_at = -1;
       FinishSlot(slot, FinishReason::kError, picked.status());

@@ -48,6 +48,9 @@ struct SchedulerOptions {
   bool prefix_cache = true;       // reuse cached prefixes; off: every prompt is decoded whole
   size_t cache_ram_bytes = 0;     // host memory for saved sequences (PrefixStore); 0: slots only
   size_t min_saved_tokens = 32;   // shorter sequences are not worth a save
+  // A constrained request whose grammar takes longer than this to pick one token is ended with
+  // an error: every slot waits on that pick (a 5,000-value enum took 400 ms a token here).
+  std::chrono::milliseconds max_grammar_step{250};
 };
 
 class Scheduler {

@@ -29,8 +29,9 @@ const char kSchema[] = R"({
   "additionalProperties": false
 })";
 
-std::unique_ptr<Engine> Open() {
+std::unique_ptr<Engine> Open(std::chrono::milliseconds max_grammar_step = std::chrono::milliseconds(250)) {
   LlamaEngineOptions o;
+  o.max_grammar_step = max_grammar_step;
   o.model_path = LLAMANET_TINY_MODEL;
   o.n_slots = 4;
   o.n_ctx = 1024;
@@ -146,6 +147,29 @@ TEST(ConstrainedOutputTest, AGrammarIsFollowedAndABadOneRefused) {
   EXPECT_EQ(engine->Submit(bad).status().code(), Status::Code::kInvalidArgument);
   bad.constraints.grammar = "%llguidance {}";
   EXPECT_EQ(engine->Submit(bad).status().code(), Status::Code::kInvalidArgument);
+}
+
+// A grammar that costs too much per token (here a 5,000-value enum: hundreds of ms a token on
+// this machine) ends its own request with an error instead of stalling every slot; a cheap one
+// under the same budget runs.
+TEST(ConstrainedOutputTest, AGrammarTooCostlyPerTokenIsEnded) {
+  std::unique_ptr<Engine> engine = Open(std::chrono::milliseconds(20));
+  ASSERT_TRUE(engine);
+  std::string values;
+  for (int i = 0; i < 5000; ++i) values += (i ? "," : "") + std::to_string(i);
+  GenerationRequest costly = Chat("A number.", 1);
+  costly.max_tokens = 8;
+  costly.constraints.json_schema = "{\"enum\":[" + values + "]}";
+  GenerationEvent ev = Generate(*engine, costly);
+  EXPECT_EQ(ev.result.finish_reason, FinishReason::kError) << ev.text;
+  EXPECT_EQ(ev.result.error.code(), Status::Code::kInvalidArgument) << ev.result.error.ToString();
+
+  GenerationRequest cheap = Chat("", 2);
+  cheap.messages.clear();
+  cheap.prompt = "Answer:";
+  cheap.constraints.grammar = R"(root ::= ("yes" | "no"))";
+  GenerationEvent ok = Generate(*engine, cheap);
+  EXPECT_EQ(ok.result.finish_reason, FinishReason::kStop) << ok.result.error.ToString();
 }
 
 TEST(ConstrainedOutputTest, LogprobsDescribeEveryTokenAndSeedsRepeat) {
