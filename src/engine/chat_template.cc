@@ -85,6 +85,16 @@ common_chat_msg ToCommon(const ChatMessage& m) {
 
 bool OffersTools(const OutputConstraints& c) { return !c.tools.empty() && c.tool_choice != ToolChoice::kNone; }
 
+// The text of GBNF rule `name` ("name ::= ..."), with where it starts; npos when there is none.
+std::pair<size_t, std::string> Rule(const std::string& grammar, const std::string& name) {
+  const std::string head = name + " ::= ";
+  size_t at = grammar.rfind(head, 0) == 0 ? 0 : grammar.find("\n" + head);
+  if (at == std::string::npos) return {at, ""};
+  if (at != 0) ++at;
+  size_t end = grammar.find('\n', at);
+  return {at, grammar.substr(at, end == std::string::npos ? std::string::npos : end - at)};
+}
+
 // llama.cpp's chat grammars begin with the template's generation prompt ("<|im_start|>assistant\n"),
 // which the prompt already ends with; its common sampler feeds that text to the grammar as
 // tokens first. That fails where the tokenizer writes those tokens otherwise (SentencePiece puts
@@ -94,23 +104,11 @@ bool OffersTools(const OutputConstraints& c) { return !c.tools.empty() && c.tool
 bool StartPastGenerationPrompt(GrammarPlan& plan) {
   if (plan.lazy || plan.grammar.empty() || plan.generation_prompt.empty()) return false;
   const std::string head = "root ::= " + gbnf_format_literal(plan.generation_prompt);
-  size_t at = plan.grammar.rfind(head, 0) == 0 ? 0 : plan.grammar.find("\n" + head);
-  if (at == std::string::npos) return false;
-  if (at != 0) ++at;
-  size_t after = at + head.size();
-  if (after < plan.grammar.size() && plan.grammar[after] != ' ' && plan.grammar[after] != '\n') return false;
+  auto [at, root] = Rule(plan.grammar, "root");
+  if (at == std::string::npos || root.rfind(head, 0) != 0) return false;
+  if (root.size() > head.size() && root[head.size()] != ' ') return false;
   plan.grammar.replace(at, head.size(), "root ::= \"\"");
   return true;
-}
-
-// The text of GBNF rule `name` ("name ::= ..."), with where it starts; npos when there is none.
-std::pair<size_t, std::string> Rule(const std::string& grammar, const std::string& name) {
-  const std::string head = name + " ::= ";
-  size_t at = grammar.rfind(head, 0) == 0 ? 0 : grammar.find("\n" + head);
-  if (at == std::string::npos) return {at, ""};
-  if (at != 0) ++at;
-  size_t end = grammar.find('\n', at);
-  return {at, grammar.substr(at, end == std::string::npos ? std::string::npos : end - at)};
 }
 
 // Two corrections to llama.cpp's tool-call grammars (at the pinned commit) for Hermes-style

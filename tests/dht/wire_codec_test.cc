@@ -52,6 +52,7 @@ TEST(WireCodecTest, DropsMalformedDatagramsWithExactReasons) {
       {"find_value key number", Req(R"(,"key":3)"), DropReason::kBadKey},
       {"find_value key too long", Req(R"(,"key":")" + std::string(513, 'k') + "\""), DropReason::kBadKey},
       {"find_value negative offset", Req(R"(,"key":"k","offset":-1)"), DropReason::kBadOffset},
+      {"find_value value_only not bool", Req(R"(,"key":"node:a","value_only":"yes")"), DropReason::kBadFlag},
       {"find_value float offset", Req(R"(,"key":"k","offset":1.5)"), DropReason::kBadOffset},
       {"find_node no target", R"({"type":"find_node","id":"t","sender_id":")" + kId16 + "\"}", DropReason::kBadTarget},
       {"find_node bad target",

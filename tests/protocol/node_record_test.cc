@@ -129,6 +129,8 @@ TEST(NodeRecordTest, RefusesBadRecordsNamingTheField) {
       {With("dht_port", "8001.0"), "dht_port"},
       {With("version", "1"), "version"},
       {With("openai_compatible", R"("yes")"), "openai_compatible"},
+      {With("generation", "1"), "generation"},
+      {With("embeddings", R"("true")"), "embeddings"},
       {With("node_id", "7"), "node_id"},
       {With("port", R"("8000")"), "port"},
       {With("port", "8000.5"), "port"},
