@@ -73,6 +73,7 @@ void GetValue::OnReply(const Candidate& from, const Response& response) {
   Paging p;
   p.contact = from.contact;
   if (sample_ > 0) {
+    partial_ = true;
     seed_ ^= seed_ << 13, seed_ ^= seed_ >> 7, seed_ ^= seed_ << 17;  // xorshift64
     p.next_offset = static_cast<uint32_t>(records.size() + seed_ % (*response.total - records.size()));
   } else {
@@ -90,7 +91,11 @@ void GetValue::NextPage(const NodeId& id, uint32_t total) {
   Paging& p = it->second;
   const bool room = p.pages < limits_.max_pages_per_responder && p.received < limits_.max_records_per_responder &&
                     merged_.size() < limits_.max_records_per_lookup && Buffered() < limits_.max_records_per_lookup;
-  if (done() || p.next_offset >= total || !room) return EndPaging(id, true);
+  if (p.next_offset >= total) return EndPaging(id, true);
+  if (done() || !room) {
+    partial_ = true;
+    return EndPaging(id, true);
+  }
   ++p.pages;
   ++stats_.messages;
   Request r = MakeQuery();
@@ -100,6 +105,7 @@ void GetValue::NextPage(const NodeId& id, uint32_t total) {
   RpcCallbacks callbacks;
   callbacks.on_reply = [self, id](const Response& page) { self->OnPage(id, page); };
   callbacks.on_timeout = [self, id] {
+    self->partial_ = true;
     self->EndPaging(id, true);  // silent now: keep what it sent
     self->Advance();
   };
@@ -149,12 +155,14 @@ bool GetValue::Satisfied() const {
 
 void GetValue::OnFinish() {
   for (auto& [id, p] : paging_) {  // cut off by Finish(): keep what came, ask no more
+    partial_ = true;
     host().CancelQuery(p.txid);
     Merge(p.records);
   }
   paging_.clear();
   GetResult result;
   result.stats = stats();
+  result.partial = partial_;
   result.records.reserve(merged_.size());
   for (auto& [id, r] : merged_) result.records.push_back(std::move(r));
   std::sort(result.records.begin(), result.records.end(), [](const Record& a, const Record& b) {

@@ -29,6 +29,9 @@ namespace llamanet::dht {
 struct GetResult {
   std::vector<Record> records;  // live records, freshest first
   LookupStats stats;
+  // Some responder's set was read only in part (a sample's one page, or paging cut short by a
+  // limit or a silence): `records` may miss live ones, so their absence proves nothing.
+  bool partial = false;
 };
 
 class GetValue final : public Traversal {
@@ -80,6 +83,7 @@ class GetValue final : public Traversal {
   std::unordered_map<std::string, Record> merged_;  // by node_id + '\n' + pubkey
   std::unordered_map<NodeId, Paging, NodeIdHash> paging_;
   size_t value_replies_ = 0;
+  bool partial_ = false;
 };
 
 }  // namespace llamanet::dht

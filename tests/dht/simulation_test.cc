@@ -136,6 +136,7 @@ TEST_F(SimulationTest, SampleAskNotifyAndFewReplicas) {
   swarm_.Get(55, "model:few", [&](Result<GetResult> r) { all = r.ok() ? *r : GetResult{}; });
   ASSERT_TRUE(swarm_.RunUntil([&] { return all.has_value(); }, 10'000));
   EXPECT_EQ(all->records.size(), 50u);
+  EXPECT_FALSE(all->partial);
 
   // A sample of 10 costs less than the whole set and returns at least 10 (a page or two).
   std::optional<GetResult> sample;
@@ -145,6 +146,7 @@ TEST_F(SimulationTest, SampleAskNotifyAndFewReplicas) {
   EXPECT_GE(sample->records.size(), 10u);
   EXPECT_LT(sample->records.size(), 50u);
   EXPECT_LT(sample->stats.messages, all->stats.messages);
+  EXPECT_TRUE(sample->partial);  // so a reader does not take a missing record for a gone node
 
   // Here only: no lookup, no datagram; an Ask at the node answers with it.
   const uint64_t sent = swarm_.node(7).Snapshot().counters.datagrams_out;
