@@ -32,6 +32,20 @@ function table(headings, rows) {
       el('tbody', {}, ...rows)));
 }
 
+// "3 nodes · 2 models", or for a large swarm, listed in part: "40 of about 1,200 nodes (a
+// sample) · 5 models". Older nodes send only `nodes` and `total_count`.
+export function swarmSummary(data, nodes) {
+  const plural = (n, word) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+  const swarm = data.swarm;
+  const total = Number.isInteger(swarm?.nodes) ? swarm.nodes : (data.total_count ?? nodes.length);
+  const models = Number.isInteger(swarm?.models) ? swarm.models : new Set(nodes.map((n) => n.model)).size;
+  const about = swarm?.nodes_estimated ? 'about ' : '';
+  const count = data.sampled && total > nodes.length
+    ? `${nodes.length.toLocaleString('en-US')} of ${about}${plural(total, 'node')} (a sample)`
+    : `${about}${plural(total, 'node')}`;
+  return `${count} · ${plural(models, 'model')}`;
+}
+
 function notice(text) {
   return el('p', { className: 'text-body-secondary m-3' }, text);
 }
@@ -105,8 +119,7 @@ export class Monitor {
       this.nodes.replaceChildren(notice(result.error ?? 'The node list has an unexpected shape.'));
       return;
     }
-    const count = result.data.total_count ?? nodes.length;
-    this.nodesUpdated.textContent = `${count} ${count === 1 ? 'node' : 'nodes'} · updated ${new Date().toLocaleTimeString()}`;
+    this.nodesUpdated.textContent = `${swarmSummary(result.data, nodes)} · updated ${new Date().toLocaleTimeString()}`;
     if (nodes.length === 0) {
       this.nodes.replaceChildren(notice('No nodes are known yet.'));
       return;

@@ -12,6 +12,8 @@
 // Model: 4 models, each node serves one and routes requests for another; 4 slots per node, busy
 // count a random walk (one step per 20 s per node on average); tps in three classes.
 //
+// The new design is what a node runs: its candidates (candidate_view.h) for the model it routes
+// for, and its directory of all_nodes (swarm_view.h), sampled once the swarm is large.
 // The old design (every node reads all of all_nodes every heartbeat/4) costs quadratic work to
 // simulate: above --full-before nodes only --before-views nodes run a view (and probe), and the per-node
 // figures of the old design are those of the viewing nodes (the storing nodes' load, so the
@@ -122,7 +124,7 @@ struct Node {
   double tps = 0;
   double changed_at = 0;  // wall seconds of the last load change
   std::unique_ptr<Publisher> publisher;
-  std::unique_ptr<SwarmView> old_view;
+  std::unique_ptr<SwarmView> directory;  // all_nodes: whole in the old design, sampled in the new
   std::unique_ptr<CandidateView> candidates;
   View view;
   bool has_view = false;
@@ -245,19 +247,23 @@ class Bench {
       if (!all_view && !probe_set.count(i)) continue;
       n.has_view = true;
       ++viewing_;
+      SwarmViewOptions vo = SwarmViewOptions::ForHeartbeat(heartbeat);
+      if (!after_) vo.sample = 0;
+      n.directory = std::make_unique<SwarmView>(swarm_.node(i), [this, i] { return RecordOf(i); }, vo,
+                                                protocol::IdentityOptions{}, clock);
       if (after_) {
-        CandidateViewOptions co;
-        co.heartbeat = heartbeat;
+        CandidateViewOptions co = CandidateViewOptions::ForHeartbeat(heartbeat);
         co.per_model = flags_.per_model;
         n.candidates = std::make_unique<CandidateView>(swarm_.node(i), [this, i] { return RecordOf(i); }, co,
                                                        protocol::IdentityOptions{}, clock, o.rng_seed);
         n.candidates->Want(n.wants);
-        n.view = {[c = n.candidates.get()] { c->Tick(); }, [c = n.candidates.get()] { return c->Peers(); }};
+        n.view = {[c = n.candidates.get(), v = n.directory.get()] {
+                    c->Tick();
+                    v->Tick();
+                  },
+                  [c = n.candidates.get()] { return c->Peers(); }};
       } else {
-        auto refresh = std::max(std::chrono::milliseconds(250), std::chrono::milliseconds(heartbeat) / 4);
-        n.old_view = std::make_unique<SwarmView>(swarm_.node(i), [this, i] { return RecordOf(i); }, refresh,
-                                                 3 * heartbeat, protocol::IdentityOptions{}, clock);
-        n.view = {[v = n.old_view.get()] { v->Tick(); }, [v = n.old_view.get()] { return v->Peers(); }};
+        n.view = {[v = n.directory.get()] { v->Tick(); }, [v = n.directory.get()] { return v->Peers(); }};
       }
     }
     swarm_.Run(1000);

@@ -10,7 +10,7 @@ httplib::Server::Handler RoutedHandler(ApiContext& node, httplib::Server::Handle
 }
 
 std::vector<std::string> SwarmModels(const ApiContext& node) {
-  if (node.swarm) return node.swarm->view().Models();
+  if (node.swarm) return node.swarm->Models();
   return {node.engine->Model().name};
 }
 

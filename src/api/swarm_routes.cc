@@ -4,16 +4,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+#include <string>
+
 namespace llamanet::api {
 
 using http::HttpServer;
 
 using nlohmann::json;
 
-void RegisterSwarmApi(HttpServer& server, swarm::SwarmView& view, dht::DhtNode& dht) {
-  server.Get("/nodes", [&view](const httplib::Request&, httplib::Response& res) {
+void RegisterSwarmApi(HttpServer& server, swarm::Swarm& swarm) {
+  server.Get("/nodes", [&swarm](const httplib::Request&, httplib::Response& res) {
     json nodes = json::array();
-    for (const protocol::NodeRecord& p : view.Nodes()) {
+    std::set<std::string> models;
+    for (const protocol::NodeRecord& p : swarm.Nodes()) {
+      models.insert(p.model);
       nodes.push_back({{"node_id", p.node_id},
                        {"ip", p.ip},
                        {"port", p.port},
@@ -28,11 +33,18 @@ void RegisterSwarmApi(HttpServer& server, swarm::SwarmView& view, dht::DhtNode& 
                        {"generation", p.generation},
                        {"embeddings", p.embeddings}});
     }
-    json out = {{"nodes", nodes}, {"total_count", nodes.size()}, {"timestamp", swarm::EpochNow()}};
+    // A large swarm is listed in part (a sample of all_nodes, and this node's candidates):
+    // `sampled` says so, and `swarm` counts the whole of it.
+    const swarm::SwarmSize size = swarm.Size();
+    json out = {{"nodes", nodes},
+                {"total_count", nodes.size()},
+                {"sampled", swarm.Sampled()},
+                {"swarm", {{"nodes", size.nodes}, {"nodes_estimated", size.estimated}, {"models", models.size()}}},
+                {"timestamp", swarm::EpochNow()}};
     http::SetJson(res, out);
   });
-  server.Get("/dht/status", [&dht](const httplib::Request&, httplib::Response& res) {
-    dht::DhtSnapshot s = dht.Snapshot();
+  server.Get("/dht/status", [&swarm](const httplib::Request&, httplib::Response& res) {
+    dht::DhtSnapshot s = swarm.dht().Snapshot();
     json contacts = json::array();
     for (const dht::DhtContact& c : s.contacts) {
       contacts.push_back({{"node_id", c.node_id}, {"ip", c.ip}, {"port", c.port}, {"last_seen", c.last_seen}});
@@ -56,6 +68,8 @@ void RegisterSwarmApi(HttpServer& server, swarm::SwarmView& view, dht::DhtNode& 
                 {"bootstrap_nodes", bootstrap},
                 {"datagrams_in", s.counters.datagrams_in},
                 {"datagrams_out", s.counters.datagrams_out},
+                {"bytes_in", s.counters.bytes_in},
+                {"bytes_out", s.counters.bytes_out},
                 {"dropped", drops}};
     http::SetJson(res, out);
   });

@@ -6,10 +6,10 @@
 
 #include "dht/dht_node.h"
 #include "http/http_server.h"
-#include "swarm/swarm_view.h"
+#include "swarm/swarm.h"
 
 namespace llamanet::api {
 
-void RegisterSwarmApi(http::HttpServer& server, swarm::SwarmView& view, dht::DhtNode& dht);
+void RegisterSwarmApi(http::HttpServer& server, swarm::Swarm& swarm);
 
 }  // namespace llamanet::api

@@ -123,7 +123,7 @@ Result<std::unique_ptr<Node>> Node::Build(const NodeConfig& config, std::shared_
   api::RegisterNativeApi(http, node->context_);
   api::RegisterOpenAiApi(http, node->context_);
   api::RegisterEmbeddingsApi(http, node->context_);
-  api::RegisterSwarmApi(http, node->swarm_->view(), node->swarm_->dht());
+  api::RegisterSwarmApi(http, *node->swarm_);
   api::RegisterCacheApi(http, node->context_);
   swarm::Swarm* member = node->swarm_.get();
   api::RegisterIdentityApi(http, [member](const std::string& nonce) { return member->ProveIdentity(nonce); });

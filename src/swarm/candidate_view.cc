@@ -34,7 +34,9 @@ struct CandidateView::Core {
     std::map<std::string, protocol::NodeRecord> pool;  // by node_id: sampled, not yet tried
     int64_t next_sample_ms = 0;
     int64_t next_rotate_ms = 0;
+    int64_t wanted_ms = 0;  // last asked for
     bool sampling = false;
+    int samples_done = 0;
   };
   struct Poll {
     std::string model;
@@ -82,7 +84,7 @@ struct CandidateView::Core {
   }
 
   void AddSample(const std::string& model, const std::vector<protocol::NodeRecord>& records) {
-    Model& m = models[model];
+    Model& m = models.at(model);
     const std::string self_id = self().node_id;
     const double oldest = Oldest();
     for (const protocol::NodeRecord& r : records) {
@@ -124,7 +126,19 @@ struct CandidateView::Core {
     if (fresh->last_seen >= it->record.last_seen) it->record = *fresh;
   }
 
+  // Whether discovery of `model` has no other node to try: sampled, and every candidate
+  // answered or failed. REQUIRES: mu held.
+  bool Explored(const std::string& model) const {
+    auto it = models.find(model);
+    if (it == models.end()) return true;
+    const Model& m = it->second;
+    if (m.sampling || m.samples_done == 0 || !m.pool.empty()) return false;
+    return std::none_of(m.candidates.begin(), m.candidates.end(),
+                        [](const Candidate& c) { return c.polling || (c.answered == 0 && c.failures == 0); });
+  }
+
   std::mutex mu;
+  std::condition_variable cv;  // signalled when a sample or a poll ends
   bool stopped = false;  // guarded by mu
   std::function<protocol::NodeRecord()> self;
   const CandidateViewOptions options;
@@ -133,6 +147,13 @@ struct CandidateView::Core {
   std::mt19937_64 rng;                  // guarded by mu
   std::map<std::string, Model> models;  // guarded by mu
 };
+
+CandidateViewOptions CandidateViewOptions::ForHeartbeat(std::chrono::seconds heartbeat) {
+  CandidateViewOptions o;
+  o.heartbeat = heartbeat;
+  o.max_age = 3 * heartbeat;
+  return o;
+}
 
 CandidateView::CandidateView(dht::DhtNode& dht, std::function<protocol::NodeRecord()> self,
                              CandidateViewOptions options, protocol::IdentityOptions identity, const dht::Clock& clock,
@@ -187,8 +208,52 @@ void CandidateView::Loop() {
 
 void CandidateView::Want(const std::string& model) {
   std::lock_guard<std::mutex> lock(core_->mu);
-  if (core_->models.count(model)) return;
-  core_->models[model].next_sample_ms = core_->clock.NowMs();
+  const int64_t now = core_->clock.NowMs();
+  if (auto it = core_->models.find(model); it != core_->models.end()) {
+    it->second.wanted_ms = now;
+    return;
+  }
+  if (core_->models.size() >= core_->options.max_models) {
+    auto stalest = std::min_element(core_->models.begin(), core_->models.end(), [](const auto& a, const auto& b) {
+      return a.second.wanted_ms < b.second.wanted_ms;
+    });
+    core_->models.erase(stalest);
+  }
+  Core::Model& m = core_->models[model];
+  m.next_sample_ms = now;
+  m.wanted_ms = now;
+}
+
+bool CandidateView::Wanted(const std::string& model) const {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  return core_->models.count(model) > 0;
+}
+
+void CandidateView::WaitForCandidates(const std::string& model, std::chrono::milliseconds timeout,
+                                      const std::function<bool(const std::vector<protocol::NodeRecord>&)>& enough) {
+  // Tick() at once and again after each answer: a sample's records become candidates, and
+  // candidates are polled, in Tick(), which the view's own thread runs only every 250 ms.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    Tick();
+    if (enough(Candidates(model))) return;
+    std::unique_lock<std::mutex> lock(core_->mu);
+    if (core_->stopped || core_->Explored(model) || std::chrono::steady_clock::now() >= deadline) return;
+    core_->cv.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)));
+  }
+}
+
+void CandidateView::Offer(const std::vector<protocol::NodeRecord>& records) {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  if (core_->stopped) return;
+  for (auto& [name, m] : core_->models) core_->AddSample(name, records);
+}
+
+std::vector<std::string> CandidateView::Models() const {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  std::vector<std::string> out;
+  for (const auto& [name, m] : core_->models) out.push_back(name);
+  return out;
 }
 
 void CandidateView::Tick() {
@@ -199,6 +264,9 @@ void CandidateView::Tick() {
     if (core_->stopped) return;
     const int64_t now = core_->clock.NowMs();
     const int64_t beat = core_->HeartbeatMs();
+    std::erase_if(core_->models, [&](const auto& entry) {
+      return now - entry.second.wanted_ms > core_->options.forget_after * beat;
+    });
     for (auto& [name, m] : core_->models) {
       core_->Fill(m, now);
       const bool short_of = m.candidates.size() + m.pool.size() < core_->options.per_model;
@@ -225,10 +293,16 @@ void CandidateView::Tick() {
           if (!core) return;
           std::vector<protocol::NodeRecord> records;
           if (r.ok()) records = protocol::ReadNodeRecords(core->identities, r->records, core->clock.WallSeconds());
-          std::lock_guard<std::mutex> lock(core->mu);
-          if (core->stopped) return;
-          core->models[model].sampling = false;
-          core->AddSample(model, records);
+          {
+            std::lock_guard<std::mutex> lock(core->mu);
+            if (core->stopped) return;
+            auto it = core->models.find(model);  // it may have been forgotten meanwhile
+            if (it == core->models.end()) return;
+            it->second.sampling = false;
+            ++it->second.samples_done;
+            core->AddSample(model, records);
+          }
+          core->cv.notify_all();
         }).Detach();
   }
   for (Core::Poll& p : polls) {
@@ -241,8 +315,11 @@ void CandidateView::Tick() {
               if (rec.node_id == p.node_id) fresh = std::move(rec);
             }
           }
-          std::lock_guard<std::mutex> lock(core->mu);
-          if (!core->stopped) core->PollDone(p, fresh);
+          {
+            std::lock_guard<std::mutex> lock(core->mu);
+            if (!core->stopped) core->PollDone(p, fresh);
+          }
+          core->cv.notify_all();
         }).Detach();
   }
 }
@@ -262,13 +339,8 @@ std::vector<protocol::NodeRecord> CandidateView::Candidates(const std::string& m
 }
 
 std::vector<protocol::NodeRecord> CandidateView::Peers() const {
-  std::vector<std::string> names;
-  {
-    std::lock_guard<std::mutex> lock(core_->mu);
-    for (const auto& [name, m] : core_->models) names.push_back(name);
-  }
   std::vector<protocol::NodeRecord> out;
-  for (const std::string& name : names) {
+  for (const std::string& name : Models()) {
     for (protocol::NodeRecord& r : Candidates(name)) out.push_back(std::move(r));
   }
   return out;

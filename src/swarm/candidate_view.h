@@ -37,8 +37,13 @@ struct CandidateViewOptions {
   int discover_every = 3;    // heartbeats between samples of one model's key
   size_t pool = 64;          // untried records kept per model
   int max_failures = 2;      // unanswered polls in a row before a candidate goes
+  size_t max_models = 16;    // models kept at once; the one asked for least recently goes
+  int forget_after = 30;     // heartbeats without a request before a model is dropped
   // Records (polled or sampled) older than this are not used.
   std::chrono::seconds max_age{30};
+
+  // A node's, for its heartbeat: records live three heartbeats.
+  static CandidateViewOptions ForHeartbeat(std::chrono::seconds heartbeat);
 };
 
 class CandidateView {
@@ -52,8 +57,19 @@ class CandidateView {
 
   void Start();
   void Stop();
-  // A model this node is asked for: from now on it keeps candidates for it. Cheap when known.
+  // A model this node is asked for: from now on it keeps candidates for it, until it has not
+  // been asked for in `forget_after` heartbeats. Cheap when known.
   void Want(const std::string& model);
+  // Whether Want(model) was called and the model is still kept.
+  bool Wanted(const std::string& model) const;
+  // For the first request of a model: runs its discovery now and waits, up to `timeout`, until
+  // the candidates that answered are `enough` for the request, or discovery has no other node
+  // to try. Not for a view driven by Tick().
+  void WaitForCandidates(const std::string& model, std::chrono::milliseconds timeout,
+                         const std::function<bool(const std::vector<protocol::NodeRecord>&)>& enough);
+  // Records read elsewhere (the directory of all_nodes, swarm_view.h): those of a kept model
+  // become untried candidates, as a sample's would, at no cost.
+  void Offer(const std::vector<protocol::NodeRecord>& records);
   // Polls the candidates that are due, samples the models that are due; returns at once.
   void Tick();
 
@@ -62,6 +78,8 @@ class CandidateView {
   std::vector<protocol::NodeRecord> Peers() const;
   // The candidates of `model` only.
   std::vector<protocol::NodeRecord> Candidates(const std::string& model) const;
+  // The models kept.
+  std::vector<std::string> Models() const;
 
  private:
   struct Core;

@@ -83,7 +83,9 @@ void Publisher::Tick() {
     last_local_ = r;
   }
   if (!last_ms_ || since >= std::chrono::milliseconds(heartbeat_).count()) {
-    PublishOnce(r, beat_++, false);
+    // The first goes to every key, so that a node that just started is found at once.
+    PublishOnce(r, beat_, beat_ == 0);
+    ++beat_;
   } else if (plan_.publish_marked_change && MarkedChange(r) && since >= std::chrono::milliseconds(kMinGap).count()) {
     PublishOnce(r, 0, true);
   } else {

@@ -1,8 +1,11 @@
 #include "swarm/swarm.h"
 
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <set>
 
 
 #include "core/log.h"
@@ -20,10 +23,12 @@ using http::SetOpenAiError;
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
-// A request for a model no node in the view serves waits for at most one refresh of the view,
-// and none when one ended this recently.
+// A request for a model no node in the view serves waits for at most one refresh of the
+// directory (none when one ended this recently) and one look for the model's candidates.
 constexpr std::chrono::milliseconds kFreshEnoughForNotFound{500};
 constexpr std::chrono::milliseconds kNotFoundRefreshWait{2000};
+// /nodes and /v1/models after the directory was idle wait this long at most for a read.
+constexpr std::chrono::milliseconds kDirectoryWait{1000};
 
 std::string DefaultKeyPath(int32_t dht_port) {
   const char* state = std::getenv("XDG_STATE_HOME");
@@ -74,15 +79,14 @@ Result<std::unique_ptr<Swarm>> Swarm::Create(const SwarmOptions& config, const s
   s->dht_ = std::move(dht).value();
   s->public_host_ = AdvertisedHost(config);
   auto heartbeat = std::chrono::seconds(config.heartbeat_interval);
-  // The view refreshes several times per heartbeat so that a withdrawn node is gone from it
-  // within one heartbeat.
-  auto refresh = std::max(std::chrono::milliseconds(250),
-                          std::chrono::duration_cast<std::chrono::milliseconds>(heartbeat) / 4);
   protocol::IdentityOptions identity;
   identity.require_signed = config.require_signed;
-  s->view_ = std::make_unique<SwarmView>(*s->dht_, [raw = s.get()] { return raw->SelfRecord(); }, refresh, 3 * heartbeat,
-                                         identity);
-  s->publisher_ = std::make_unique<Publisher>(*s->dht_, s->key_, [raw = s.get()] { return raw->SelfRecord(); }, heartbeat);
+  auto self = [raw = s.get()] { return raw->SelfRecord(); };
+  s->view_ = std::make_unique<SwarmView>(*s->dht_, self, SwarmViewOptions::ForHeartbeat(heartbeat), identity);
+  s->candidates_ = std::make_unique<CandidateView>(*s->dht_, self, CandidateViewOptions::ForHeartbeat(heartbeat), identity);
+  s->view_->SetListener([c = s->candidates_.get()](const std::vector<protocol::NodeRecord>& records) { c->Offer(records); });
+  s->publisher_ = std::make_unique<Publisher>(*s->dht_, s->key_, self, heartbeat, dht::SystemClock::Instance(),
+                                              PublishPlan::Scalable());
   PeerVerifierOptions vo;
   vo.require_signed = config.require_signed;
   s->verifier_ = std::make_unique<PeerVerifier>(vo, AddressPolicy({s->public_host_}, config.allow_private_peers));
@@ -110,6 +114,7 @@ Status Swarm::Start(std::function<LocalNodeState()> local, CachedTokensFn cached
   if (Status s = dht_->Start(); !s.ok()) return s;
   publisher_->Start();
   view_->Start();
+  candidates_->Start();
   verifier_->Start();
   started_ = true;
   LN_INFO << "joined the DHT on UDP " << dht_->local_endpoint().ToString() << " as " << node_id_ << ", advertising "
@@ -122,6 +127,7 @@ void Swarm::Leave(std::chrono::milliseconds timeout) {
   if (left_.exchange(true)) return;
   if (publisher_) publisher_->Withdraw(timeout);
   if (view_) view_->Stop();
+  if (candidates_) candidates_->Stop();
   if (verifier_) verifier_->Stop();
   if (dht_) dht_->Stop();
   if (hasher_.joinable()) hasher_.join();
@@ -160,16 +166,30 @@ httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool open
     protocol::NodeRecord self = SelfRecord();
     LocalState here{node_id_, self.model, self.free_slots, self.generation, self.embeddings};
     const bool forwarded = req.has_header(protocol::kForwardedHeader);
-    std::vector<protocol::NodeRecord> peers = view_->Peers();
+    // A forwarded request is never forwarded again: it needs no peers.
+    std::vector<protocol::NodeRecord> peers = forwarded ? std::vector<protocol::NodeRecord>() : PeersFor(model, nullptr);
     RouteDecision d = router_->Decide(model, forwarded, here, peers, service);
+    auto found = [&](const std::vector<protocol::NodeRecord>& candidates) {
+      return router_->Decide(model, forwarded, here, candidates, service).kind != RouteDecision::Kind::kNotFound;
+    };
     if (d.kind == RouteDecision::Kind::kNotFound && !forwarded) {
-      // Perhaps the view is what is out of date (this node was frozen and its records aged
-      // out); one fresh look before answering 404.
-      view_->RefreshAndWait(kFreshEnoughForNotFound, kNotFoundRefreshWait);
-      peers = view_->Peers();
+      // The model's first request here, or a view out of date (this node was frozen and its
+      // records aged out): one fresh look before answering 404.
+      peers = PeersFor(model, found);
       d = router_->Decide(model, forwarded, here, peers, service);
     }
-    if (!forwarded && service == Service::kGeneration) d = PlaceConversation(std::move(d), facts, self, here, peers);
+    if (!forwarded && service == Service::kGeneration && facts.conversation != 0) {
+      // A conversation's node is ranked among every node this one knows for the model, not its
+      // candidates only: the entry nodes of its turns must rank the same set to agree, and a
+      // candidate is added only once it answered a poll.
+      view_->Demand(std::chrono::milliseconds(0));
+      for (protocol::NodeRecord& p : view_->Peers()) {
+        if (std::none_of(peers.begin(), peers.end(), [&](const protocol::NodeRecord& c) { return c.node_id == p.node_id; })) {
+          peers.push_back(std::move(p));
+        }
+      }
+      d = PlaceConversation(std::move(d), facts, self, here, peers);
+    }
     auto fail = [&](int status, const std::string& msg, const std::string& code) {
       if (openai_errors) {
         SetOpenAiError(res, status, msg, "model", code);
@@ -185,8 +205,15 @@ httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool open
           return fail(404, "no node in the swarm serves embeddings for the model '" + model + "'", "model_not_found");
         }
         return fail(404, "no node in the swarm serves the model '" + model + "'", "model_not_found");
-      case RouteDecision::Kind::kForward:
-        switch (proxy_->Forward(req, res, d.peers)) {
+      case RouteDecision::Kind::kForward: {
+        ForwardResult r = proxy_->Forward(req, res, d.peers);
+        if (r == ForwardResult::kFailed) {
+          // Every peer tried failed, and is now avoided: the model's other nodes, candidates
+          // that had not answered a poll yet or found now, get the request once.
+          RouteDecision again = router_->Decide(model, forwarded, here, PeersFor(model, found), service);
+          if (again.kind == RouteDecision::Kind::kForward) r = proxy_->Forward(req, res, again.peers);
+        }
+        switch (r) {
           case ForwardResult::kAnswered:
             return;
           case ForwardResult::kClientGone:
@@ -195,11 +222,85 @@ httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool open
           case ForwardResult::kFailed:
             break;
         }
-        view_->RefreshSoon();
         if (d.local_fallback) return local(req, res);
         return fail(503, "every node serving '" + model + "' failed; try again", "");
+      }
     }
   };
+}
+
+std::vector<protocol::NodeRecord> Swarm::PeersFor(const std::string& model, const Enough& wait) {
+  if (protocol::IsAnyModel(model)) {
+    // Any model: among the candidates of the models this node routes to, or of its own.
+    if (candidates_->Models().empty()) candidates_->Want(SelfRecord().model);
+    return candidates_->Peers();
+  }
+  if (!candidates_->Wanted(model) && !DirectoryServes(model)) {
+    if (!wait) return {};
+    view_->RefreshAndWait(kFreshEnoughForNotFound, kNotFoundRefreshWait);
+    if (!DirectoryServes(model)) {
+      // A whole directory lists every model: this one is served nowhere. A sampled one may lack
+      // a model that few nodes serve.
+      const int64_t now = dht::SystemClock::Instance().NowMs();
+      int64_t last = last_unlisted_ms_.load();
+      if (!view_->Sampled() || now - last < kFreshEnoughForNotFound.count() ||
+          !last_unlisted_ms_.compare_exchange_strong(last, now)) {
+        return {};
+      }
+    }
+  }
+  if (!candidates_->Wanted(model)) {
+    candidates_->Want(model);
+    candidates_->Offer(view_->Peers());  // the directory's nodes of the model, untried yet
+  } else {
+    candidates_->Want(model);
+  }
+  std::vector<protocol::NodeRecord> peers = candidates_->Candidates(model);
+  if (wait && !wait(peers)) {
+    candidates_->WaitForCandidates(model, kNotFoundRefreshWait, wait);
+    peers = candidates_->Candidates(model);
+  }
+  return peers;
+}
+
+bool Swarm::DirectoryServes(const std::string& model) const {
+  std::vector<std::string> models = view_->Models();
+  return std::find(models.begin(), models.end(), model) != models.end();
+}
+
+std::vector<protocol::NodeRecord> Swarm::Nodes() const {
+  view_->Demand(kDirectoryWait);
+  std::vector<protocol::NodeRecord> nodes = view_->Nodes();
+  std::map<std::string, size_t> at;
+  for (size_t i = 0; i < nodes.size(); ++i) at[nodes[i].node_id] = i;
+  for (protocol::NodeRecord& c : candidates_->Peers()) {
+    auto it = at.find(c.node_id);
+    if (it == at.end()) {
+      at[c.node_id] = nodes.size();
+      nodes.push_back(std::move(c));
+    } else if (it->second > 0 && c.last_seen > nodes[it->second].last_seen) {
+      nodes[it->second] = std::move(c);
+    }
+  }
+  return nodes;
+}
+
+std::vector<std::string> Swarm::Models() const {
+  std::set<std::string> models;
+  for (const protocol::NodeRecord& n : Nodes()) models.insert(n.model);
+  return {models.begin(), models.end()};
+}
+
+SwarmSize Swarm::Size() {
+  const size_t listed = Nodes().size();
+  if (!view_->Sampled()) return SwarmSize{listed, false};
+  dht::DhtSnapshot snap = dht_->Snapshot();
+  std::vector<std::string> contacts;
+  for (const dht::DhtContact& c : snap.contacts) contacts.push_back(c.node_id);
+  SwarmSize size = EstimateSwarmSize(snap.node_id, contacts);
+  size.nodes = std::max(size.nodes, listed);
+  size.estimated = true;
+  return size;
 }
 
 RouteDecision Swarm::PlaceConversation(RouteDecision d, const protocol::RoutingFacts& facts,

@@ -1,6 +1,7 @@
 // This node's membership of the swarm: its identity key, the DHT, the publisher of its
-// record, the view of its peers, and the router + proxy that send a request to the best node
-// for its model. The HTTP routes that generate text are wrapped with Routed().
+// record, its candidates per model and its directory of the swarm, and the router + proxy that
+// send a request to the best node for its model. The HTTP routes that generate text are wrapped
+// with Routed().
 #pragma once
 
 #include <httplib.h>
@@ -16,6 +17,7 @@
 #include "dht/dht_node.h"
 #include "dht/record_signing.h"
 #include "swarm/cache_affinity.h"
+#include "swarm/candidate_view.h"
 #include "swarm/forward_auth.h"
 #include "swarm/identity_proof.h"
 #include "swarm/peer_verifier.h"
@@ -23,6 +25,7 @@
 #include "swarm/proxy.h"
 #include "swarm/publisher.h"
 #include "swarm/router.h"
+#include "swarm/swarm_size.h"
 #include "swarm/swarm_view.h"
 
 namespace llamanet::swarm {
@@ -70,7 +73,15 @@ class Swarm {
   // always false without a swarm secret. Each credential is accepted once.
   bool AcceptForwarded(const httplib::Request& req);
 
-  SwarmView& view() { return *view_; }
+  // For /nodes and the web UI: the nodes this one knows, itself first, each with the freshest
+  // record it has (a candidate's polled load is fresher than the directory's).
+  std::vector<protocol::NodeRecord> Nodes() const;
+  // Every model served in the swarm that this node knows of (/v1/models).
+  std::vector<std::string> Models() const;
+  // Whether Nodes() is a sample of a swarm too large to list (swarm_view.h).
+  bool Sampled() const { return view_->Sampled(); }
+  // How many nodes the swarm has: counted, or estimated from the DHT (swarm_size.h).
+  SwarmSize Size();
   dht::DhtNode& dht() { return *dht_; }
   std::optional<double> LastHeartbeat() const { return publisher_ ? publisher_->LastHeartbeat() : std::nullopt; }
   bool dht_running() const { return started_ && !left_; }
@@ -84,6 +95,14 @@ class Swarm {
  private:
   Swarm() = default;
   protocol::NodeRecord SelfRecord() const;
+  // Whether the candidates found so far can serve the request.
+  using Enough = std::function<bool(const std::vector<protocol::NodeRecord>&)>;
+  // The peers a request for `model` may go to: the candidates of its model (of every kept model
+  // for any model). With `wait`, a model without candidates is looked for until they are
+  // `wait`: in the directory, then in the DHT (when the directory cannot tell whether the swarm
+  // serves it, at a bounded rate: a look costs a lookup and the name comes from a client).
+  std::vector<protocol::NodeRecord> PeersFor(const std::string& model, const Enough& wait);
+  bool DirectoryServes(const std::string& model) const;
   // `d` with the conversation's node first (protocol/affinity.h), when it has one and more
   // than one node could serve it.
   RouteDecision PlaceConversation(RouteDecision d, const protocol::RoutingFacts& facts, const protocol::NodeRecord& self,
@@ -95,6 +114,8 @@ class Swarm {
   std::unique_ptr<dht::DhtNode> dht_;
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<SwarmView> view_;
+  std::unique_ptr<CandidateView> candidates_;
+  std::atomic<int64_t> last_unlisted_ms_{0};  // the last look for a model the directory lacks
   std::unique_ptr<PeerVerifier> verifier_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<ForwardAuth> forward_auth_;  // null without a swarm secret

@@ -11,11 +11,43 @@ double EpochNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-SwarmView::SwarmView(dht::DhtNode& dht, std::function<protocol::NodeRecord()> self, std::chrono::milliseconds refresh,
-                     std::chrono::seconds max_age, protocol::IdentityOptions identity, const dht::Clock& clock)
-    : dht_(dht), self_(std::move(self)), refresh_(refresh), max_age_(max_age), identities_(identity), clock_(clock) {}
+SwarmViewOptions SwarmViewOptions::ForHeartbeat(std::chrono::seconds heartbeat) {
+  SwarmViewOptions o;
+  o.refresh = std::max(std::chrono::milliseconds(250), std::chrono::duration_cast<std::chrono::milliseconds>(heartbeat) / 4);
+  o.sampled_refresh = 3 * heartbeat;
+  o.max_age = 3 * heartbeat;
+  o.demand_window = 3 * heartbeat;
+  return o;
+}
+
+SwarmView::SwarmView(dht::DhtNode& dht, std::function<protocol::NodeRecord()> self, SwarmViewOptions options,
+                     protocol::IdentityOptions identity, const dht::Clock& clock)
+    : dht_(dht), self_(std::move(self)), options_(options), identities_(identity), clock_(clock) {}
+
+std::chrono::milliseconds SwarmView::Interval() const {
+  return sampled_ ? options_.sampled_refresh : options_.refresh;
+}
+
+bool SwarmView::InDemand() const {
+  return options_.demand_window.count() == 0 || clock_.NowMs() < demand_until_ms_;
+}
+
+void SwarmView::Demand(std::chrono::milliseconds wait) {
+  std::chrono::milliseconds interval;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    demand_until_ms_ = clock_.NowMs() + options_.demand_window.count();
+    interval = Interval();
+  }
+  cv_.notify_all();
+  RefreshAndWait(interval, wait);
+}
 
 SwarmView::~SwarmView() { Stop(); }
+
+void SwarmView::SetListener(std::function<void(const std::vector<protocol::NodeRecord>&)> listener) {
+  listener_ = std::move(listener);
+}
 
 void SwarmView::Start() {
   thread_ = std::thread([this] { Loop(); });
@@ -59,18 +91,23 @@ void SwarmView::RefreshAndWait(std::chrono::milliseconds fresh_enough, std::chro
 void SwarmView::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    lock.unlock();
-    StartRefresh();
-    lock.lock();
-    cv_.wait_for(lock, refresh_, [&] { return stopping_ || refresh_now_; });
+    const bool read = InDemand() || refresh_now_;
     refresh_now_ = false;
+    if (read) {
+      lock.unlock();
+      StartRefresh();
+      lock.lock();
+    }
+    cv_.wait_for(lock, Interval(), [&] { return stopping_ || refresh_now_; });
   }
 }
 
 void SwarmView::Tick() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (last_start_ms_ && !refresh_now_ && clock_.NowMs() - *last_start_ms_ < refresh_.count()) return;
+    if (!refresh_now_ && (!InDemand() || (last_start_ms_ && clock_.NowMs() - *last_start_ms_ < Interval().count()))) {
+      return;
+    }
     refresh_now_ = false;
   }
   StartRefresh();
@@ -84,7 +121,9 @@ void SwarmView::StartRefresh() {
     last_start_ms_ = clock_.NowMs();
   }
   // Outside mu_: a driven node may complete the lookup inside GetAsync.
-  dht::LookupHandle handle = dht_.GetAsync("all_nodes", [this](Result<dht::GetResult> r) { Apply(std::move(r)); });
+  auto apply = [this](Result<dht::GetResult> r) { Apply(std::move(r)); };
+  dht::LookupHandle handle = options_.sample > 0 ? dht_.SampleAsync("all_nodes", options_.sample, apply)
+                                                 : dht_.GetAsync("all_nodes", apply);
   std::lock_guard<std::mutex> lock(mu_);
   std::swap(lookup_, handle);  // the old one completed: cancelling it (on return) is a no-op
 }
@@ -103,7 +142,7 @@ void SwarmView::Apply(Result<dht::GetResult> records) {
   }
   const std::string self_id = self_().node_id;
   const double now = clock_.WallSeconds();
-  const double oldest = now - static_cast<double>(max_age_.count());
+  const double oldest = now - static_cast<double>(options_.max_age.count());
   std::vector<protocol::NodeRecord> fresh;
   std::set<std::string> seen;
   for (protocol::NodeRecord& peer : protocol::ReadNodeRecords(identities_, records->records, now)) {
@@ -111,22 +150,35 @@ void SwarmView::Apply(Result<dht::GetResult> records) {
     seen.insert(peer.node_id);
     fresh.push_back(std::move(peer));
   }
+  if (listener_) listener_(fresh);
   std::unique_lock<std::mutex> lock(mu_);
   in_flight_ = false;
   ++refreshes_ended_;
   last_end_ms_ = clock_.NowMs();
-  // A lookup that suddenly misses most of the view (lost datagrams, storing nodes under a flood)
-  // is more likely a failed lookup than a swarm that left: then the missed peers stay until their
-  // records expire. A smaller change is believed at once, so a node that withdrew (its
-  // tombstone hides its record everywhere) leaves the view at the next refresh.
-  if (fresh.size() * 2 < peers_.size()) {
+  sampled_ = records->partial;
+  // A sample's missing records prove nothing: the older ones stay until they age out. So does a
+  // whole read that suddenly misses most of the view (lost datagrams, storing nodes under a
+  // flood): more likely a failed lookup than a swarm that left. A smaller change in a whole
+  // read is believed at once, so a node that withdrew (its tombstone hides its record
+  // everywhere) leaves the view at the next refresh.
+  if (records->partial || fresh.size() * 2 < peers_.size()) {
     for (protocol::NodeRecord& old : peers_) {
       if (old.last_seen >= oldest && !seen.count(old.node_id)) fresh.push_back(std::move(old));
     }
   }
+  if (fresh.size() > options_.max_records) {
+    std::nth_element(fresh.begin(), fresh.begin() + static_cast<std::ptrdiff_t>(options_.max_records), fresh.end(),
+                     [](const protocol::NodeRecord& a, const protocol::NodeRecord& b) { return a.last_seen > b.last_seen; });
+    fresh.resize(options_.max_records);
+  }
   peers_ = std::move(fresh);
   lock.unlock();
   cv_.notify_all();
+}
+
+bool SwarmView::Sampled() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sampled_;
 }
 
 std::vector<protocol::NodeRecord> SwarmView::Nodes() const {
@@ -137,7 +189,7 @@ std::vector<protocol::NodeRecord> SwarmView::Nodes() const {
 
 std::vector<protocol::NodeRecord> SwarmView::Peers() const {
   std::vector<protocol::NodeRecord> out;
-  const double oldest = clock_.WallSeconds() - static_cast<double>(max_age_.count());
+  const double oldest = clock_.WallSeconds() - static_cast<double>(options_.max_age.count());
   std::lock_guard<std::mutex> lock(mu_);
   for (const protocol::NodeRecord& p : peers_) {
     if (p.last_seen >= oldest) out.push_back(p);

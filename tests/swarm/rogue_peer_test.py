@@ -330,7 +330,11 @@ class RogueSuite:
         if old is None:
             self.report.check("c replay of an older record of a live node", False, "could not read node:n2 from n1")
             return
-        wait_until(lambda: (self.capture("n2") or {}).get("last_seen", 0) > old["last_seen"] + 1.5, 6, 0.2)
+        # Both n1's copy of node:n2 and the views (all_nodes is published every other heartbeat)
+        # hold a newer record than the one to replay.
+        wait_until(lambda: (self.capture("n2") or {}).get("last_seen", 0) > old["last_seen"] + 1.5 and
+                   all((view(n) or {}).get("n2", {}).get("last_seen", 0) > old["last_seen"] for n in (self.n1, self.n3)),
+                   8, 0.2)
         peer = DhtSocket()
         replies = [peer.store(dht_addr(n), key, old, timeout=1.0)
                    for n in (self.n1, self.n3) for key in ("all_nodes", "node:n2")]

@@ -1,5 +1,6 @@
 // The scalable view (issue 12) on the real DHT code over the simulated network, driven in
-// virtual time: real Publishers with the scalable plan and CandidateViews on every node.
+// virtual time: real Publishers with the scalable plan and CandidateViews on every node, and
+// the directory of all_nodes (SwarmView) where a test asks for one.
 #include "swarm/candidate_view.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include "protocol/identity.h"
 #include "protocol/lookup_records.h"
 #include "swarm/publisher.h"
+#include "swarm/swarm_view.h"
 
 namespace llamanet::swarm {
 namespace {
@@ -22,7 +24,7 @@ using dht::SimulatedSwarm;
 constexpr int kHeartbeatS = 10;
 constexpr int kNodes = 60;
 
-class CandidateViewTest : public ::testing::Test {
+class ScalableViewTest : public ::testing::Test {
  protected:
   struct Node {
     std::string node_id;
@@ -30,9 +32,10 @@ class CandidateViewTest : public ::testing::Test {
     int free = 4;
     std::unique_ptr<Publisher> publisher;
     std::unique_ptr<CandidateView> view;
+    std::unique_ptr<SwarmView> directory;
   };
 
-  CandidateViewTest() : swarm_(dht::LinkModel{.latency_ms = 20, .jitter_ms = 10}, 7) {}
+  ScalableViewTest() : swarm_(dht::LinkModel{.latency_ms = 20, .jitter_ms = 10}, 7) {}
 
   protocol::NodeRecord RecordOf(size_t i) {
     protocol::NodeRecord r;
@@ -77,6 +80,7 @@ class CandidateViewTest : public ::testing::Test {
       for (size_t i = 0; i < nodes_.size(); ++i) {
         nodes_[i].publisher->Tick();
         nodes_[i].view->Tick();
+        if (nodes_[i].directory) nodes_[i].directory->Tick();
         swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(i));
       }
       swarm_.network().RunFor(250);
@@ -90,11 +94,16 @@ class CandidateViewTest : public ::testing::Test {
     return std::nullopt;
   }
 
+  void AddDirectory(size_t i, SwarmViewOptions options) {
+    nodes_[i].directory = std::make_unique<SwarmView>(swarm_.node(i), [this, i] { return RecordOf(i); }, options,
+                                                      protocol::IdentityOptions{}, swarm_.network().clock());
+  }
+
   SimulatedSwarm swarm_;
   std::vector<Node> nodes_;
 };
 
-TEST_F(CandidateViewTest, KeepsABoundedSetOfCandidatesServingTheModelAskedFor) {
+TEST_F(ScalableViewTest, KeepsABoundedSetOfCandidatesServingTheModelAskedFor) {
   CandidateViewOptions options;
   options.per_model = 6;
   Build(options);
@@ -107,7 +116,7 @@ TEST_F(CandidateViewTest, KeepsABoundedSetOfCandidatesServingTheModelAskedFor) {
   EXPECT_TRUE(nodes_[1].view->Peers().empty());            // wants nothing
 }
 
-TEST_F(CandidateViewTest, ASlotFillingReachesTheRoutersHoldingTheNodeWellWithinAHeartbeat) {
+TEST_F(ScalableViewTest, ASlotFillingReachesTheRoutersHoldingTheNodeWellWithinAHeartbeat) {
   CandidateViewOptions options;
   options.per_model = 4;
   Build(options);
@@ -137,7 +146,7 @@ TEST_F(CandidateViewTest, ASlotFillingReachesTheRoutersHoldingTheNodeWellWithinA
   EXPECT_LE(seen_after, 1000);  // pushed: a tick and a one-way trip, not a poll interval
 }
 
-TEST_F(CandidateViewTest, AllNodesStillCarriesTheSignedRecordsPythonNodesRead) {
+TEST_F(ScalableViewTest, AllNodesStillCarriesTheSignedRecordsPythonNodesRead) {
   Build(CandidateViewOptions{});
   Drive(3 * kHeartbeatS * 1000);
   // What a Python node does: one get of all_nodes; it must find the C++ nodes there.
@@ -150,7 +159,7 @@ TEST_F(CandidateViewTest, AllNodesStillCarriesTheSignedRecordsPythonNodesRead) {
   for (const dht::Record& r : *got) EXPECT_TRUE(r.is_signed());
 }
 
-TEST_F(CandidateViewTest, ACandidateThatStopsAnsweringIsReplaced) {
+TEST_F(ScalableViewTest, ACandidateThatStopsAnsweringIsReplaced) {
   CandidateViewOptions options;
   options.per_model = 4;
   Build(options);
@@ -167,6 +176,67 @@ TEST_F(CandidateViewTest, ACandidateThatStopsAnsweringIsReplaced) {
   Drive(6 * kHeartbeatS * 1000);
   EXPECT_FALSE(Seen(0, dead).has_value());
   EXPECT_EQ(nodes_[0].view->Peers().size(), 4u);
+}
+
+TEST_F(ScalableViewTest, ModelsKeptAreBoundedAndForgottenOnceNoLongerAskedFor) {
+  CandidateViewOptions options;
+  options.max_models = 2;
+  options.forget_after = 3;
+  Build(options);
+  CandidateView& view = *nodes_[0].view;
+  view.Want("odd");
+  Drive(1000);
+  view.Want("even");
+  Drive(1000);
+  view.Want("no-such-model");  // the least recently asked for ("odd") makes room
+  EXPECT_FALSE(view.Wanted("odd"));
+  EXPECT_TRUE(view.Wanted("even"));
+  EXPECT_EQ(view.Models().size(), 2u);
+  for (int beat = 0; beat < 4; ++beat) {
+    view.Want("even");
+    Drive(kHeartbeatS * 1000);
+  }
+  EXPECT_TRUE(view.Wanted("even"));
+  EXPECT_FALSE(view.Candidates("even").empty());
+  EXPECT_FALSE(view.Wanted("no-such-model"));  // not asked for in over 3 heartbeats
+  Drive(4 * kHeartbeatS * 1000);
+  EXPECT_TRUE(view.Models().empty());
+  EXPECT_TRUE(view.Peers().empty());
+}
+
+TEST_F(ScalableViewTest, TheDirectoryIsWholeWhenReadWholeAndAGrowingUnionWhenSampled) {
+  Build(CandidateViewOptions{});
+  SwarmViewOptions whole = SwarmViewOptions::ForHeartbeat(std::chrono::seconds(kHeartbeatS));
+  whole.sample = 0;
+  whole.demand_window = std::chrono::milliseconds(0);
+  AddDirectory(0, whole);
+  SwarmViewOptions sampled = whole;
+  sampled.sample = 8;
+  sampled.sampled_refresh = std::chrono::seconds(2);
+  AddDirectory(1, sampled);
+  Drive(3 * kHeartbeatS * 1000);
+  EXPECT_FALSE(nodes_[0].directory->Sampled());
+  EXPECT_GE(nodes_[0].directory->Nodes().size(), kNodes * 9 / 10);
+  // 60 signed records span several pages of a storing node: each read is one random page.
+  EXPECT_TRUE(nodes_[1].directory->Sampled());
+  const size_t union_size = nodes_[1].directory->Nodes().size();
+  EXPECT_GT(union_size, 8u);
+  EXPECT_LE(union_size, size_t{kNodes});
+  for (const protocol::NodeRecord& r : nodes_[1].directory->Peers()) EXPECT_NE(r.node_id, nodes_[1].node_id);
+}
+
+TEST_F(ScalableViewTest, TheDirectoryIsReadOnlyWhileSomeoneUsesIt) {
+  Build(CandidateViewOptions{});
+  AddDirectory(0, SwarmViewOptions::ForHeartbeat(std::chrono::seconds(kHeartbeatS)));
+  SwarmView& directory = *nodes_[0].directory;
+  Drive(3 * kHeartbeatS * 1000);
+  EXPECT_EQ(directory.Nodes().size(), 1u);  // itself: nobody asked, nothing read
+  directory.Demand(std::chrono::milliseconds(0));
+  Drive(2000);
+  EXPECT_GT(directory.Nodes().size(), 10u);
+  // Unused for longer than the demand window and the records' life: no read kept them.
+  Drive(7 * kHeartbeatS * 1000);
+  EXPECT_EQ(directory.Nodes().size(), 1u);
 }
 
 }  // namespace

@@ -248,8 +248,9 @@ class SwarmTest(unittest.TestCase):
             n1.stop()
             n2.stop()
 
-    def test_a_node_that_fills_its_last_slot_says_so_before_its_next_heartbeat(self):
-        # Heartbeats of 10 s: only the publish on a marked load change can tell a peer in time.
+    def test_a_node_that_fills_its_last_slot_tells_the_nodes_routing_to_it_before_its_next_heartbeat(self):
+        # Heartbeats of 10 s: only the push of a load change to the nodes that poll it (those
+        # that hold it as a candidate of its model) can tell a peer in time.
         slow = ["--parallel", "1", "--n-ctx", "8192"]
         busy = self.h.node("busy", self.model_a, heartbeat=10, extra=slow).start()
         watcher = self.h.node("watcher", self.model_b, heartbeat=10, bootstrap=[busy.dht_address]).start()
@@ -261,7 +262,10 @@ class SwarmTest(unittest.TestCase):
                 return None
             return {n["node_id"]: n["free_slots"] for n in body["nodes"]}.get("busy")
 
-        self.assertEqual(free_slots_seen(), 1)
+        # The watcher routes a request for model-a: from now on it holds busy as a candidate.
+        status, headers, body = completion(watcher, "model-a")
+        self.assertEqual((status, served_by(headers)), (200, "busy"), body)
+        self.assertTrue(wait_until(lambda: free_slots_seen() == 1, timeout=5, interval=0.05))
         # A long stream holds the only slot; closing its connection gives the slot back. It names
         # its model: for "any model", conversation placement may send it to the watcher, whose
         # 512-token context refuses max_tokens 8000.

@@ -653,6 +653,35 @@ test('the network tab shows this node', async () => {
   assertNoConsoleErrors();
 });
 
+test('the network tab says when a large swarm is listed in part', async () => {
+  const summaries = await page.evaluate(async () => {
+    const { swarmSummary } = await import('/static/monitor.js');
+    const three = [{ model: 'a' }, { model: 'a' }, { model: 'b' }];
+    return [
+      swarmSummary({ nodes: three, total_count: 3, sampled: false, swarm: { nodes: 3, nodes_estimated: false, models: 2 } }, three),
+      swarmSummary({ nodes: three, total_count: 3, sampled: true, swarm: { nodes: 1234, nodes_estimated: true, models: 5 } }, three),
+      swarmSummary({ nodes: three, total_count: 3 }, three),
+    ];
+  });
+  assert.deepEqual(summaries, ['3 nodes · 2 models', '3 of about 1,234 nodes (a sample) · 5 models', '3 nodes · 2 models']);
+  const info = await (await fetch(`${baseUrl}/info`)).json();
+  const sampled = async (route) => route.fulfill({
+    contentType: 'application/json',
+    body: JSON.stringify({
+      nodes: [{ node_id: info.node_id, ip: '127.0.0.1', port: 1, model: info.model, load: 0, tps: 0, uptime: 1, last_seen: Date.now() / 1000 }],
+      total_count: 1, sampled: true, swarm: { nodes: 5000, nodes_estimated: true, models: 7 }, timestamp: Date.now() / 1000,
+    }),
+  });
+  await page.route('**/nodes', sampled);
+  try {
+    await page.click('#tab-network');
+    await page.locator('#nodes-updated', { hasText: '1 of about 5,000 nodes (a sample) · 7 models' }).waitFor();
+  } finally {
+    await page.unroute('**/nodes', sampled);
+  }
+  assertNoConsoleErrors();
+});
+
 test('the page fits a phone screen', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.click('#tab-chat');
