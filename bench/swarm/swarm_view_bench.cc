@@ -21,7 +21,7 @@
 //
 //   swarm_view_bench [--nodes 100,1000] [--heartbeats 4] [--heartbeat-s 10] [--seed 1]
 //                    [--designs before,after] [--probes 20] [--full-before 200] [--before-views 4]
-//                    [--per-model 12]
+//                    [--per-model 12] [--breakdown 1]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -35,6 +35,8 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "dht/node_id.h"
 #include "dht/simulated_swarm.h"
@@ -65,6 +67,7 @@ struct Flags {
   size_t full_before = 200;
   size_t before_views = 4;
   size_t per_model = CandidateViewOptions{}.per_model;
+  bool breakdown = false;  // traffic by kind of message
 };
 
 std::vector<std::string> Split(const std::string& s) {
@@ -91,6 +94,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       f->seed = std::strtoull(v.c_str(), nullptr, 10);
     } else if (name == "--probes") {
       f->probes = std::strtoull(v.c_str(), nullptr, 10);
+    } else if (name == "--breakdown") {
+      f->breakdown = v == "1";
     } else if (name == "--per-model") {
       f->per_model = std::strtoull(v.c_str(), nullptr, 10);
     } else if (name == "--before-views") {
@@ -140,6 +145,7 @@ struct Result {
   std::vector<double> staleness_s;
   size_t stale_pairs = 0, seen_in_heartbeat = 0;
   double cpu_s = 0;
+  std::map<std::string, std::pair<double, double>> kinds;  // per node: datagrams/s, bytes/s sent
 };
 
 class Bench {
@@ -154,9 +160,38 @@ class Bench {
     Drive(2 * heartbeat_ms, false);
     std::vector<dht::DhtCounters> before = Counters();
     const int64_t measured_ms = flags_.heartbeats * heartbeat_ms;
+    std::map<std::string, std::pair<uint64_t, uint64_t>> kinds;  // datagrams, bytes
+    std::unordered_map<std::string, std::string> asked;         // transaction id -> kind
+    if (flags_.breakdown) {
+      swarm_.network().SetTap([&](const dht::Endpoint&, const dht::Endpoint&, std::string_view datagram) {
+        const nlohmann::json j = nlohmann::json::parse(datagram, nullptr, false);
+        if (!j.is_object()) return;
+        const std::string type = j.value("type", "");
+        const std::string id = j.value("id", "");
+        std::string kind;
+        if (type == "response") {
+          auto it = asked.find(id);
+          kind = (it == asked.end() ? std::string("?") : it->second) + " reply";
+          if (it != asked.end()) asked.erase(it);
+        } else {
+          const std::string key = j.value("key", "");
+          kind = type + (key.rfind("node:", 0) == 0 ? " node:" : key.rfind("model:", 0) == 0 ? " model:" : key.empty() ? "" : " " + key);
+          if (j.value("value_only", false)) kind += " value_only";
+          if (j.value("offset", 0) != 0) kind += " page";
+          asked[id] = kind;
+        }
+        kinds[kind].first += 1;
+        kinds[kind].second += datagram.size();
+      });
+    }
     Drive(measured_ms, true);
+    swarm_.network().SetTap(nullptr);
     std::vector<dht::DhtCounters> after = Counters();
     Result r;
+    for (const auto& [kind, v] : kinds) {
+      const double per = static_cast<double>(n_) * static_cast<double>(measured_ms) / 1000.0;
+      r.kinds[kind] = {static_cast<double>(v.first) / per, static_cast<double>(v.second) / per};
+    }
     r.design = after_ ? "after" : "before";
     r.nodes = n_;
     r.viewing = viewing_;
@@ -386,7 +421,10 @@ void PrintRow(const Result& r, const Flags& f) {
               r.bytes_mean, r.bytes_p99, r.bytes_max, r.bytes_mean > 0 ? r.bytes_max / r.bytes_mean : 0, quality,
               r.requests, r.not_found, Percentile(r.staleness_s, 0.5), Percentile(r.staleness_s, 0.99), in_hb,
               r.stale_pairs, r.cpu_s);
-  (void)f;
+  if (f.breakdown) {
+    std::printf("    sent per node, by kind:\n");
+    for (const auto& [kind, v] : r.kinds) std::printf("      %-36s %7.2f dgram/s %8.0f B/s\n", kind.c_str(), v.first, v.second);
+  }
 }
 
 void PrintGoals(const Result& r, const Flags& f) {
@@ -415,7 +453,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: swarm_view_bench [--nodes 100,1000] [--designs before,after] [--heartbeats 4]\n"
                  "                        [--heartbeat-s 10] [--seed 1] [--probes 20] [--full-before 200]\n"
-                 "                        [--before-views 4] [--per-model 12]\n");
+                 "                        [--before-views 4] [--per-model 12] [--breakdown 1]\n");
     return 2;
   }
   std::printf("swarm view benchmark: %d models, %d slots per node, load random walk (1 step / 20 s / node),\n"

@@ -54,6 +54,7 @@ void MemoryNetwork::Schedule(size_t slot) {
 
 void MemoryNetwork::Enqueue(size_t from_slot, const Endpoint& to, std::string_view bytes) {
   if (slots_[from_slot].dead) return;
+  if (tap_) tap_(slots_[from_slot].endpoint, to, bytes);
   auto it = by_endpoint_.find(to);
   if (it == by_endpoint_.end() || slots_[it->second].dead) {
     ++to_dead_;

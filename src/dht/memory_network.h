@@ -65,6 +65,10 @@ class MemoryNetwork {
   // returns done().
   bool RunUntilTrue(const std::function<bool()>& done, int64_t limit_ms);
 
+  // Sees every datagram sent (before loss), for a benchmark's breakdown of the traffic.
+  using Tap = std::function<void(const Endpoint& from, const Endpoint& to, std::string_view datagram)>;
+  void SetTap(Tap tap) { tap_ = std::move(tap); }
+
   uint64_t delivered() const { return delivered_; }
   uint64_t lost() const { return lost_; }
   uint64_t to_dead() const { return to_dead_; }
@@ -98,6 +102,7 @@ class MemoryNetwork {
   std::unordered_map<Endpoint, size_t, EndpointHash> by_endpoint_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   uint64_t seq_ = 0;
+  Tap tap_;
   uint64_t delivered_ = 0;
   uint64_t lost_ = 0;
   uint64_t to_dead_ = 0;

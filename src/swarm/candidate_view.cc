@@ -37,6 +37,9 @@ struct CandidateView::Core {
     int64_t wanted_ms = 0;  // last asked for
     bool sampling = false;
     int samples_done = 0;
+    // The last sample named no node not known already: the model has no more nodes to find
+    // (a small swarm), so being short of candidates is no reason to sample again early.
+    bool exhausted = false;
   };
   struct Poll {
     std::string model;
@@ -83,16 +86,19 @@ struct CandidateView::Core {
     }
   }
 
-  void AddSample(const std::string& model, const std::vector<protocol::NodeRecord>& records) {
+  // Returns how many of `records` name a node neither a candidate nor in the pool.
+  size_t AddSample(const std::string& model, const std::vector<protocol::NodeRecord>& records) {
     Model& m = models.at(model);
     const std::string self_id = self().node_id;
     const double oldest = Oldest();
+    size_t unknown = 0;
     for (const protocol::NodeRecord& r : records) {
       if (r.node_id == self_id || r.model != model || r.last_seen < oldest) continue;
       if (std::any_of(m.candidates.begin(), m.candidates.end(),
                       [&](const Candidate& c) { return c.record.node_id == r.node_id; })) {
         continue;
       }
+      unknown += m.pool.count(r.node_id) == 0 ? 1 : 0;
       m.pool[r.node_id] = r;
     }
     while (m.pool.size() > options.pool) {  // keep the freshest
@@ -101,6 +107,7 @@ struct CandidateView::Core {
       });
       m.pool.erase(stalest);
     }
+    return unknown;
   }
 
   void PollDone(const Poll& p, const std::optional<protocol::NodeRecord>& fresh) {
@@ -269,10 +276,13 @@ void CandidateView::Tick() {
     });
     for (auto& [name, m] : core_->models) {
       core_->Fill(m, now);
-      const bool short_of = m.candidates.size() + m.pool.size() < core_->options.per_model;
+      const bool short_of = !m.exhausted && m.candidates.size() + m.pool.size() < core_->options.per_model;
       if (!m.sampling && (now >= m.next_sample_ms || (short_of && now >= m.next_sample_ms - (core_->options.discover_every - 1) * beat))) {
         m.sampling = true;
-        m.next_sample_ms = now + core_->options.discover_every * beat - beat / 4 + core_->Jitter(beat / 2);
+        // A model whose nodes are all known is sampled half as often: new nodes of it still
+        // come, from the directory (Offer) and, sooner or later, from these samples.
+        const int64_t every = (m.exhausted ? 2 : 1) * core_->options.discover_every * beat;
+        m.next_sample_ms = now + every - beat / 4 + core_->Jitter(beat / 2);
         samples.push_back(name);
       }
       for (Core::Candidate& c : m.candidates) {
@@ -300,7 +310,7 @@ void CandidateView::Tick() {
             if (it == core->models.end()) return;
             it->second.sampling = false;
             ++it->second.samples_done;
-            core->AddSample(model, records);
+            it->second.exhausted = core->AddSample(model, records) == 0;
           }
           core->cv.notify_all();
         }).Detach();
