@@ -21,7 +21,7 @@
 //
 //   swarm_view_bench [--nodes 100,1000] [--heartbeats 4] [--heartbeat-s 10] [--seed 1]
 //                    [--designs before,after] [--probes 20] [--full-before 200] [--before-views 4]
-//                    [--per-model 12] [--breakdown 1]
+//                    [--per-model 12] [--poll-every 2] [--breakdown 1]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -67,6 +67,7 @@ struct Flags {
   size_t full_before = 200;
   size_t before_views = 4;
   size_t per_model = CandidateViewOptions{}.per_model;
+  int poll_every = CandidateViewOptions{}.poll_every;
   bool breakdown = false;  // traffic by kind of message
 };
 
@@ -94,6 +95,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       f->seed = std::strtoull(v.c_str(), nullptr, 10);
     } else if (name == "--probes") {
       f->probes = std::strtoull(v.c_str(), nullptr, 10);
+    } else if (name == "--poll-every") {
+      f->poll_every = std::atoi(v.c_str());
     } else if (name == "--breakdown") {
       f->breakdown = v == "1";
     } else if (name == "--per-model") {
@@ -146,6 +149,7 @@ struct Result {
   size_t stale_pairs = 0, seen_in_heartbeat = 0;
   double cpu_s = 0;
   std::map<std::string, std::pair<double, double>> kinds;  // per node: datagrams/s, bytes/s sent
+  size_t missed_stale = 0, missed_none = 0;  // requests not to a best node, by why
 };
 
 class Bench {
@@ -218,6 +222,8 @@ class Bench {
     r.requests = requests_;
     r.good = good_;
     r.not_found = not_found_;
+    r.missed_stale = missed_stale_;
+    r.missed_none = missed_none_;
     r.staleness_s = staleness_;
     r.stale_pairs = stale_pairs_;
     r.seen_in_heartbeat = seen_in_heartbeat_;
@@ -283,12 +289,17 @@ class Bench {
       n.has_view = true;
       ++viewing_;
       SwarmViewOptions vo = SwarmViewOptions::ForHeartbeat(heartbeat);
-      if (!after_) vo.sample = 0;
+      if (!after_) {  // the old design: the whole set, all the time
+        vo.sample = 0;
+        vo.sampled_refresh = vo.refresh;
+        vo.demand_window = std::chrono::milliseconds(0);
+      }
       n.directory = std::make_unique<SwarmView>(swarm_.node(i), [this, i] { return RecordOf(i); }, vo,
                                                 protocol::IdentityOptions{}, clock);
       if (after_) {
         CandidateViewOptions co = CandidateViewOptions::ForHeartbeat(heartbeat);
         co.per_model = flags_.per_model;
+        co.poll_every = flags_.poll_every;
         n.candidates = std::make_unique<CandidateView>(swarm_.node(i), [this, i] { return RecordOf(i); }, co,
                                                        protocol::IdentityOptions{}, clock, o.rng_seed);
         n.candidates->Want(n.wants);
@@ -395,7 +406,13 @@ class Bench {
       auto it = index.find(d.peers.front().node_id);
       if (it == index.end()) continue;
       const int free = kSlots - nodes_[it->second].busy;
-      if (free >= 0.9 * best[n.wants]) ++good_;
+      if (free >= 0.9 * best[n.wants]) {
+        ++good_;
+      } else if (d.peers.front().free_slots >= 0.9 * best[n.wants]) {
+        ++missed_stale_;  // the router's record of its choice was out of date
+      } else {
+        ++missed_none_;  // no candidate it held was free enough
+      }
     }
   }
 
@@ -408,7 +425,7 @@ class Bench {
   std::vector<size_t> probes_;
   size_t viewing_ = 0;
   std::vector<Watch> watches_;
-  size_t requests_ = 0, good_ = 0, not_found_ = 0;
+  size_t requests_ = 0, good_ = 0, not_found_ = 0, missed_stale_ = 0, missed_none_ = 0;
   std::vector<double> staleness_;
   size_t stale_pairs_ = 0, seen_in_heartbeat_ = 0;
 };
@@ -422,6 +439,8 @@ void PrintRow(const Result& r, const Flags& f) {
               r.requests, r.not_found, Percentile(r.staleness_s, 0.5), Percentile(r.staleness_s, 0.99), in_hb,
               r.stale_pairs, r.cpu_s);
   if (f.breakdown) {
+    std::printf("    requests not to a best node: %zu with a stale record of the choice, %zu with no candidate free enough\n",
+                r.missed_stale, r.missed_none);
     std::printf("    sent per node, by kind:\n");
     for (const auto& [kind, v] : r.kinds) std::printf("      %-36s %7.2f dgram/s %8.0f B/s\n", kind.c_str(), v.first, v.second);
   }
@@ -453,7 +472,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: swarm_view_bench [--nodes 100,1000] [--designs before,after] [--heartbeats 4]\n"
                  "                        [--heartbeat-s 10] [--seed 1] [--probes 20] [--full-before 200]\n"
-                 "                        [--before-views 4] [--per-model 12] [--breakdown 1]\n");
+                 "                        [--before-views 4] [--per-model 12] [--poll-every 2]\n"
+                 "                        [--breakdown 1]\n");
     return 2;
   }
   std::printf("swarm view benchmark: %d models, %d slots per node, load random walk (1 step / 20 s / node),\n"

@@ -93,7 +93,7 @@ class DhtNode {
   [[nodiscard]] LookupHandle AskAsync(Endpoint at, std::string key, std::function<void(Result<GetResult>)> done);
 
   // Stores `record` under `key` here only (no lookup) and sends it at once to the nodes that
-  // polled this node for `key` with AskAsync in the last 1.5 record TTLs (a `store` each): how
+  // polled this node for `key` with AskAsync in the last 2.5 record TTLs (a `store` each): how
   // a node pushes a load change to the routers that hold it as a candidate.
   void Notify(std::string key, Record record);
   // Called on the loop thread with every `node:*` record a peer stored here (a pushed load

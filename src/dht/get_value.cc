@@ -150,7 +150,10 @@ void GetValue::EndPaging(const NodeId& id, bool keep) {
 }
 
 bool GetValue::Satisfied() const {
-  return (single_record_ && value_replies_ >= alpha()) || (sample_ > 0 && merged_.size() >= sample_);
+  if (single_record_) return value_replies_ >= alpha();
+  // A sample also ends once alpha storing nodes each sent their whole set (a small one, that
+  // fits a page): they are the nodes it was published to, so asking on would find the same.
+  return sample_ > 0 && (merged_.size() >= sample_ || (value_replies_ >= alpha() && !partial_ && paging_.empty()));
 }
 
 void GetValue::OnFinish() {

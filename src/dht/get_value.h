@@ -41,7 +41,8 @@ class GetValue final : public Traversal {
   // `local`: what this node itself stores under the key.
   // `sample` > 0: a sample, not the whole set: from a responder whose set spans pages, one
   // page at an offset drawn from `seed` (first pages are the freshest records: every sampler
-  // would get the same ones), and the lookup ends once it holds `sample` records.
+  // would get the same ones), and the lookup ends once it holds `sample` records, or once
+  // alpha responders sent whole sets that fit a page.
   GetValue(TraversalHost& host, std::string key, size_t k, size_t alpha, LookupLimits limits, std::vector<Record> local,
            Accept accept, Done done, size_t sample = 0, uint64_t seed = 0);
 

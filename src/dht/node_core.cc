@@ -441,7 +441,9 @@ void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done,
 
 void NodeCore::Watch(const std::string& key, const Endpoint& from) {
   const int64_t now = clock_.NowMs();
-  const auto until = now + static_cast<int64_t>(options_.record_ttl_s * 1500);  // 1.5 TTLs
+  // 2.5 TTLs: longer than the gap between two polls (every other heartbeat, jittered) by a
+  // lost poll; at 1.5, subscriptions lapsed between polls and routers missed pushes.
+  const auto until = now + static_cast<int64_t>(options_.record_ttl_s * 2500);
   if (!watchers_.count(key) && watchers_.size() >= kMaxWatchedKeys) return;
   std::vector<Watcher>& list = watchers_[key];
   std::erase_if(list, [&](const Watcher& w) { return w.until_ms < now || w.endpoint == from; });

@@ -148,6 +148,25 @@ TEST_F(SimulationTest, SampleAskNotifyAndFewReplicas) {
   EXPECT_LT(sample->stats.messages, all->stats.messages);
   EXPECT_TRUE(sample->partial);  // so a reader does not take a missing record for a gone node
 
+  // A small set (fits a page): the sample holds all of it, says so, and ends once three
+  // storing nodes answered instead of asking on for 10 records that do not exist.
+  stored = 0;
+  for (size_t i = 0; i < 5; ++i) {
+    swarm_.node(i).PublishAsync("model:small", record_of(i, 0), [&](Result<size_t> r) { stored += r.ok() ? 1 : 0; }, 3)
+        .Detach();
+    swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(i));
+  }
+  ASSERT_TRUE(swarm_.RunUntil([&] { return stored == 5; }, 10'000));
+  std::optional<GetResult> whole, small;
+  swarm_.Get(57, "model:small", [&](Result<GetResult> r) { whole = r.ok() ? *r : GetResult{}; });
+  ASSERT_TRUE(swarm_.RunUntil([&] { return whole.has_value(); }, 10'000));
+  swarm_.node(58).SampleAsync("model:small", 10, [&](Result<GetResult> r) { small = r.ok() ? *r : GetResult{}; }).Detach();
+  swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(58));
+  ASSERT_TRUE(swarm_.RunUntil([&] { return small.has_value(); }, 10'000));
+  EXPECT_EQ(small->records.size(), 5u);
+  EXPECT_FALSE(small->partial);
+  EXPECT_LT(small->stats.messages, whole->stats.messages);
+
   // Here only: no lookup, no datagram; an Ask at the node answers with it.
   const uint64_t sent = swarm_.node(7).Snapshot().counters.datagrams_out;
   std::optional<Result<size_t>> local;
