@@ -68,14 +68,6 @@ void SwarmView::Stop() {
   lookup.Cancel();  // outside mu_: Cancel waits for a running callback, which takes mu_
 }
 
-void SwarmView::RefreshSoon() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    refresh_now_ = true;
-  }
-  cv_.notify_all();
-}
-
 void SwarmView::RefreshAndWait(std::chrono::milliseconds fresh_enough, std::chrono::milliseconds timeout) {
   uint64_t ended = 0;
   {
@@ -91,44 +83,41 @@ void SwarmView::RefreshAndWait(std::chrono::milliseconds fresh_enough, std::chro
 void SwarmView::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    const bool read = InDemand() || refresh_now_;
-    refresh_now_ = false;
-    if (read) {
+    if (InDemand()) {
       lock.unlock();
       StartRefresh();
       lock.lock();
     }
-    cv_.wait_for(lock, Interval(), [&] { return stopping_ || refresh_now_; });
+    cv_.wait_for(lock, Interval(), [&] { return stopping_; });
   }
 }
 
 void SwarmView::Tick() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!refresh_now_ && (!InDemand() || (last_start_ms_ && clock_.NowMs() - *last_start_ms_ < Interval().count()))) {
-      return;
-    }
-    refresh_now_ = false;
+    if (!InDemand() || (last_start_ms_ && clock_.NowMs() - *last_start_ms_ < Interval().count())) return;
   }
   StartRefresh();
 }
 
 void SwarmView::StartRefresh() {
+  bool sample = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (in_flight_ || stopping_) return;
     in_flight_ = true;
     last_start_ms_ = clock_.NowMs();
+    sample = sampled_;
   }
   // Outside mu_: a driven node may complete the lookup inside GetAsync.
-  auto apply = [this](Result<dht::GetResult> r) { Apply(std::move(r)); };
-  dht::LookupHandle handle = options_.sample > 0 ? dht_.SampleAsync("all_nodes", options_.sample, apply)
-                                                 : dht_.GetAsync("all_nodes", apply);
+  auto apply = [this, sample](Result<dht::GetResult> r) { Apply(std::move(r), sample); };
+  dht::LookupHandle handle =
+      sample ? dht_.SampleAsync("all_nodes", options_.sample, apply) : dht_.GetAsync("all_nodes", apply);
   std::lock_guard<std::mutex> lock(mu_);
   std::swap(lookup_, handle);  // the old one completed: cancelling it (on return) is a no-op
 }
 
-void SwarmView::Apply(Result<dht::GetResult> records) {
+void SwarmView::Apply(Result<dht::GetResult> records, bool sample) {
   if (!records.ok()) {
     LN_DEBUG << "swarm view: all_nodes lookup failed: " << records.status().ToString();
     {
@@ -155,13 +144,19 @@ void SwarmView::Apply(Result<dht::GetResult> records) {
   in_flight_ = false;
   ++refreshes_ended_;
   last_end_ms_ = clock_.NowMs();
-  sampled_ = records->partial;
+  // Read whole while the set is small; sampled once it holds `sample` records or more, until a
+  // sample finds it small again.
+  const bool whole = !sample && !records->partial;
+  if (options_.sample > 0) {
+    sampled_ = sample ? records->partial || records->records.size() >= options_.sample
+                      : records->partial || fresh.size() >= options_.sample;
+  }
   // A sample's missing records prove nothing: the older ones stay until they age out. So does a
   // whole read that suddenly misses most of the view (lost datagrams, storing nodes under a
   // flood): more likely a failed lookup than a swarm that left. A smaller change in a whole
   // read is believed at once, so a node that withdrew (its tombstone hides its record
   // everywhere) leaves the view at the next refresh.
-  if (records->partial || fresh.size() * 2 < peers_.size()) {
+  if (!whole || fresh.size() * 2 < peers_.size()) {
     for (protocol::NodeRecord& old : peers_) {
       if (old.last_seen >= oldest && !seen.count(old.node_id)) fresh.push_back(std::move(old));
     }

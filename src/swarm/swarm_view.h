@@ -1,10 +1,10 @@
 // This node's directory of the swarm: the live records under `all_nodes`, read from the DHT in
 // the background while someone uses it (/nodes, /v1/models, the web UI, a conversation's
 // placement: Demand()), so an idle node reads nothing; routing uses candidate_view.h. While
-// every storing node's copy of the set fits one page (a small swarm) it is read whole every
-// refresh and is exact; once it does not, it is sampled at a lower rate (one random page of a
-// storing node per read) and the directory is the union of the recent samples, so its cost
-// stops growing with the swarm and it says it is a sample.
+// the set is small (under SwarmViewOptions::sample records) it is read whole every refresh and
+// is exact; once it is not, it is sampled at a lower rate (one random page of a storing node
+// per read) and the directory is the union of the recent samples, so its cost stops growing
+// with the swarm and it says it is a sample.
 // Thread-safe. Two ways to run one: Start() (a thread calls Tick() every refresh interval), or
 // a driver that calls Tick() itself on a driven DHT node and its clock (the swarm benchmark).
 #pragma once
@@ -27,8 +27,9 @@ struct SwarmViewOptions {
   std::chrono::milliseconds refresh{2500};           // between reads while the set is read whole
   std::chrono::milliseconds sampled_refresh{30000};  // between reads once it is sampled
   std::chrono::seconds max_age{30};                  // older records are left out
-  // Records a sample asks for; 0 reads the whole set every refresh however large (the design
-  // before issue 12, kept as the swarm benchmark's baseline).
+  // A set of this many records or more is sampled (a sample asks for this many); 0 reads the
+  // whole set every refresh however large (the design before issue 12, the benchmark's
+  // baseline).
   size_t sample = 32;
   size_t max_records = 1024;  // kept across samples, the stalest dropped first
   // Read only within this long of the last Demand(); 0 reads all the time (the old design).
@@ -55,8 +56,6 @@ class SwarmView {
   void SetListener(std::function<void(const std::vector<protocol::NodeRecord>&)> listener);
   void Start();
   void Stop();
-  // Asks for a refresh now (e.g. after a peer failed); returns at once.
-  void RefreshSoon();
   // For a request that found no node for its model: refreshes now, unless a refresh ended
   // within `fresh_enough`, and waits up to `timeout` for one to end. After this node stood
   // still (frozen, suspended, starved), every record in its view may have aged out before the
@@ -66,7 +65,7 @@ class SwarmView {
   // Someone uses the directory: keep it read for `demand_window`, and when its last read is
   // older than the refresh interval, read it now and wait up to `wait` for the read to end.
   void Demand(std::chrono::milliseconds wait);
-  // Starts a refresh when one is due (every refresh interval, or soon after RefreshSoon) and
+  // Starts a refresh when one is due (every refresh interval, while in demand) and
   // none is in flight; returns at once (it completes on the DHT's loop).
   void Tick();
 
@@ -83,7 +82,8 @@ class SwarmView {
  private:
   void Loop();
   void StartRefresh();
-  void Apply(Result<dht::GetResult> records);
+  // `sample`: the read was a sample (SampleAsync), not a whole read.
+  void Apply(Result<dht::GetResult> records, bool sample);
   // The wait before the next read. REQUIRES: mu_ held.
   std::chrono::milliseconds Interval() const;
   // Whether reads are wanted now. REQUIRES: mu_ held.
@@ -101,7 +101,6 @@ class SwarmView {
   std::vector<protocol::NodeRecord> peers_;  // guarded by mu_; without this node
   bool stopping_ = false;                    // guarded by mu_
   bool sampled_ = false;                     // guarded by mu_
-  bool refresh_now_ = false;                 // guarded by mu_
   bool in_flight_ = false;                   // guarded by mu_
   std::optional<int64_t> last_start_ms_;     // guarded by mu_
   std::optional<int64_t> last_end_ms_;       // guarded by mu_

@@ -217,7 +217,7 @@ TEST_F(ScalableViewTest, TheDirectoryIsWholeWhenReadWholeAndAGrowingUnionWhenSam
   Drive(3 * kHeartbeatS * 1000);
   EXPECT_FALSE(nodes_[0].directory->Sampled());
   EXPECT_GE(nodes_[0].directory->Nodes().size(), kNodes * 9 / 10);
-  // 60 signed records span several pages of a storing node: each read is one random page.
+  // 60 records are more than the 8 it samples at: after the first read, each is one random page.
   EXPECT_TRUE(nodes_[1].directory->Sampled());
   const size_t union_size = nodes_[1].directory->Nodes().size();
   EXPECT_GT(union_size, 8u);
