@@ -35,7 +35,7 @@ void RegisterSwarmApi(HttpServer& server, swarm::Swarm& swarm) {
     }
     // A large swarm is listed in part (a sample of all_nodes, and this node's candidates):
     // `sampled` says so, and `swarm` counts the whole of it.
-    const swarm::SwarmSize size = swarm.Size();
+    const swarm::SwarmSize size = swarm.Size(nodes.size());
     json out = {{"nodes", nodes},
                 {"total_count", nodes.size()},
                 {"sampled", swarm.Sampled()},

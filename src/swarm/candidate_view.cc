@@ -213,12 +213,12 @@ void CandidateView::Loop() {
   }
 }
 
-void CandidateView::Want(const std::string& model) {
+bool CandidateView::Want(const std::string& model) {
   std::lock_guard<std::mutex> lock(core_->mu);
   const int64_t now = core_->clock.NowMs();
   if (auto it = core_->models.find(model); it != core_->models.end()) {
     it->second.wanted_ms = now;
-    return;
+    return false;
   }
   if (core_->models.size() >= core_->options.max_models) {
     auto stalest = std::min_element(core_->models.begin(), core_->models.end(), [](const auto& a, const auto& b) {
@@ -229,6 +229,7 @@ void CandidateView::Want(const std::string& model) {
   Core::Model& m = core_->models[model];
   m.next_sample_ms = now;
   m.wanted_ms = now;
+  return true;
 }
 
 bool CandidateView::Wanted(const std::string& model) const {

@@ -58,8 +58,8 @@ class CandidateView {
   void Start();
   void Stop();
   // A model this node is asked for: from now on it keeps candidates for it, until it has not
-  // been asked for in `forget_after` heartbeats. Cheap when known.
-  void Want(const std::string& model);
+  // been asked for in `forget_after` heartbeats. Cheap when known. True when the model is new.
+  bool Want(const std::string& model);
   // Whether Want(model) was called and the model is still kept.
   bool Wanted(const std::string& model) const;
   // For the first request of a model: runs its discovery now and waits, up to `timeout`, until

@@ -249,12 +249,7 @@ std::vector<protocol::NodeRecord> Swarm::PeersFor(const std::string& model, cons
       }
     }
   }
-  if (!candidates_->Wanted(model)) {
-    candidates_->Want(model);
-    candidates_->Offer(view_->Peers());  // the directory's nodes of the model, untried yet
-  } else {
-    candidates_->Want(model);
-  }
+  if (candidates_->Want(model)) candidates_->Offer(view_->Peers());  // the directory's nodes, untried yet
   std::vector<protocol::NodeRecord> peers = candidates_->Candidates(model);
   if (wait && !wait(peers)) {
     candidates_->WaitForCandidates(model, kNotFoundRefreshWait, wait);
@@ -291,8 +286,7 @@ std::vector<std::string> Swarm::Models() const {
   return {models.begin(), models.end()};
 }
 
-SwarmSize Swarm::Size() {
-  const size_t listed = Nodes().size();
+SwarmSize Swarm::Size(size_t listed) {
   if (!view_->Sampled()) return SwarmSize{listed, false};
   dht::DhtSnapshot snap = dht_->Snapshot();
   std::vector<std::string> contacts;

@@ -80,8 +80,9 @@ class Swarm {
   std::vector<std::string> Models() const;
   // Whether Nodes() is a sample of a swarm too large to list (swarm_view.h).
   bool Sampled() const { return view_->Sampled(); }
-  // How many nodes the swarm has: counted, or estimated from the DHT (swarm_size.h).
-  SwarmSize Size();
+  // How many nodes the swarm has, given that Nodes() listed `listed`: those, or, when they are
+  // a sample, an estimate from the DHT (swarm_size.h).
+  SwarmSize Size(size_t listed);
   dht::DhtNode& dht() { return *dht_; }
   std::optional<double> LastHeartbeat() const { return publisher_ ? publisher_->LastHeartbeat() : std::nullopt; }
   bool dht_running() const { return started_ && !left_; }

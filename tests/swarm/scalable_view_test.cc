@@ -99,17 +99,23 @@ class ScalableViewTest : public ::testing::Test {
                                                       protocol::IdentityOptions{}, swarm_.network().clock());
   }
 
+  // Builds the swarm, node 0 asks for "odd" with room for `per_model` candidates, three
+  // heartbeats pass: the candidates node 0 then holds.
+  std::vector<protocol::NodeRecord> OddCandidatesOfNodeZero(size_t per_model) {
+    CandidateViewOptions options;
+    options.per_model = per_model;
+    Build(options);
+    nodes_[0].view->Want("odd");
+    Drive(3 * kHeartbeatS * 1000);
+    return nodes_[0].view->Peers();
+  }
+
   SimulatedSwarm swarm_;
   std::vector<Node> nodes_;
 };
 
 TEST_F(ScalableViewTest, KeepsABoundedSetOfCandidatesServingTheModelAskedFor) {
-  CandidateViewOptions options;
-  options.per_model = 6;
-  Build(options);
-  nodes_[0].view->Want("odd");
-  Drive(3 * kHeartbeatS * 1000);
-  std::vector<protocol::NodeRecord> peers = nodes_[0].view->Peers();
+  std::vector<protocol::NodeRecord> peers = OddCandidatesOfNodeZero(6);
   EXPECT_EQ(peers.size(), 6u);
   for (const protocol::NodeRecord& r : peers) EXPECT_EQ(r.model, "odd");
   EXPECT_TRUE(nodes_[0].view->Candidates("even").empty());  // never asked for
@@ -160,12 +166,7 @@ TEST_F(ScalableViewTest, AllNodesStillCarriesTheSignedRecordsPythonNodesRead) {
 }
 
 TEST_F(ScalableViewTest, ACandidateThatStopsAnsweringIsReplaced) {
-  CandidateViewOptions options;
-  options.per_model = 4;
-  Build(options);
-  nodes_[0].view->Want("odd");
-  Drive(3 * kHeartbeatS * 1000);
-  std::vector<protocol::NodeRecord> peers = nodes_[0].view->Peers();
+  std::vector<protocol::NodeRecord> peers = OddCandidatesOfNodeZero(4);
   ASSERT_EQ(peers.size(), 4u);
   size_t dead = 0;
   for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -184,7 +185,8 @@ TEST_F(ScalableViewTest, ModelsKeptAreBoundedAndForgottenOnceNoLongerAskedFor) {
   options.forget_after = 3;
   Build(options);
   CandidateView& view = *nodes_[0].view;
-  view.Want("odd");
+  EXPECT_TRUE(view.Want("odd"));   // new
+  EXPECT_FALSE(view.Want("odd"));  // known: only its last request is noted
   Drive(1000);
   view.Want("even");
   Drive(1000);
