@@ -21,7 +21,7 @@
 //
 //   swarm_view_bench [--nodes 100,1000] [--heartbeats 4] [--heartbeat-s 10] [--seed 1]
 //                    [--designs before,after] [--probes 20] [--full-before 200] [--before-views 4]
-//                    [--per-model 12] [--poll-every 2] [--breakdown 1]
+//                    [--per-model 12] [--poll-every 2] [--discover-every 3] [--sample 16] [--breakdown 1]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -68,6 +68,8 @@ struct Flags {
   size_t before_views = 4;
   size_t per_model = CandidateViewOptions{}.per_model;
   int poll_every = CandidateViewOptions{}.poll_every;
+  int discover_every = CandidateViewOptions{}.discover_every;
+  size_t sample = CandidateViewOptions{}.sample;
   bool breakdown = false;  // traffic by kind of message
 };
 
@@ -97,6 +99,10 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       f->probes = std::strtoull(v.c_str(), nullptr, 10);
     } else if (name == "--poll-every") {
       f->poll_every = std::atoi(v.c_str());
+    } else if (name == "--discover-every") {
+      f->discover_every = std::atoi(v.c_str());
+    } else if (name == "--sample") {
+      f->sample = std::strtoull(v.c_str(), nullptr, 10);
     } else if (name == "--breakdown") {
       f->breakdown = v == "1";
     } else if (name == "--per-model") {
@@ -149,6 +155,8 @@ struct Result {
   size_t stale_pairs = 0, seen_in_heartbeat = 0;
   double cpu_s = 0;
   std::map<std::string, std::pair<double, double>> kinds;  // per node: datagrams/s, bytes/s sent
+  std::map<std::string, double> hottest_kinds;              // the hottest node: bytes/s sent+received
+  std::map<std::string, uint64_t> events;                   // swarm totals over the measure
   size_t missed_stale = 0, missed_none = 0;  // requests not to a best node, by why
 };
 
@@ -166,8 +174,9 @@ class Bench {
     const int64_t measured_ms = flags_.heartbeats * heartbeat_ms;
     std::map<std::string, std::pair<uint64_t, uint64_t>> kinds;  // datagrams, bytes
     std::unordered_map<std::string, std::string> asked;         // transaction id -> kind
+    std::unordered_map<std::string, std::map<std::string, uint64_t>> by_node;  // endpoint -> kind -> bytes
     if (flags_.breakdown) {
-      swarm_.network().SetTap([&](const dht::Endpoint&, const dht::Endpoint&, std::string_view datagram) {
+      swarm_.network().SetTap([&](const dht::Endpoint& from, const dht::Endpoint& to, std::string_view datagram) {
         const nlohmann::json j = nlohmann::json::parse(datagram, nullptr, false);
         if (!j.is_object()) return;
         const std::string type = j.value("type", "");
@@ -186,6 +195,8 @@ class Bench {
         }
         kinds[kind].first += 1;
         kinds[kind].second += datagram.size();
+        by_node[from.ToString()][kind + " (sent)"] += datagram.size();
+        by_node[to.ToString()][kind + " (received)"] += datagram.size();
       });
     }
     Drive(measured_ms, true);
@@ -219,6 +230,35 @@ class Bench {
     r.bytes_mean = mean(bytes);
     r.bytes_p99 = Percentile(bytes, 0.99);
     r.bytes_max = bytes.empty() ? 0 : *std::max_element(bytes.begin(), bytes.end());
+    for (size_t i = 0; i < n_; ++i) {
+      r.events["stores refused"] += after[i].stores_refused - before[i].stores_refused;
+      r.events["rpc timeouts"] += after[i].rpc_timeouts - before[i].rpc_timeouts;
+      for (const auto& [why, count] : after[i].drops) {
+        auto b = before[i].drops.find(why);
+        r.events["dropped: " + why] += count - (b == before[i].drops.end() ? 0 : b->second);
+      }
+    }
+    for (size_t p : probes_) {  // the probes' candidates whose record says other than the node's load
+      for (const protocol::NodeRecord& rec : nodes_[p].view.peers()) {
+        for (size_t i = 0; i < n_; ++i) {
+          if (nodes_[i].node_id != rec.node_id) continue;
+          ++r.events["probe candidates at the end"];
+          if (rec.free_slots != kSlots - nodes_[i].busy) ++r.events["probe candidates out of date at the end"];
+        }
+      }
+    }
+    if (flags_.breakdown && !bytes.empty()) {
+      size_t hottest = 0;
+      for (size_t i = 0; i < n_; ++i) {
+        if (after[i].bytes_in + after[i].bytes_out - before[i].bytes_in - before[i].bytes_out >
+            after[hottest].bytes_in + after[hottest].bytes_out - before[hottest].bytes_in - before[hottest].bytes_out) {
+          hottest = i;
+        }
+      }
+      for (const auto& [kind, b] : by_node[SimulatedSwarm::EndpointOf(hottest).ToString()]) {
+        r.hottest_kinds[kind] = static_cast<double>(b) * 1000.0 / static_cast<double>(measured_ms);
+      }
+    }
     r.requests = requests_;
     r.good = good_;
     r.not_found = not_found_;
@@ -300,6 +340,8 @@ class Bench {
         CandidateViewOptions co = CandidateViewOptions::ForHeartbeat(heartbeat);
         co.per_model = flags_.per_model;
         co.poll_every = flags_.poll_every;
+        co.discover_every = flags_.discover_every;
+        co.sample = flags_.sample;
         n.candidates = std::make_unique<CandidateView>(swarm_.node(i), [this, i] { return RecordOf(i); }, co,
                                                        protocol::IdentityOptions{}, clock, o.rng_seed);
         n.candidates->Want(n.wants);
@@ -443,6 +485,11 @@ void PrintRow(const Result& r, const Flags& f) {
                 r.missed_stale, r.missed_none);
     std::printf("    sent per node, by kind:\n");
     for (const auto& [kind, v] : r.kinds) std::printf("      %-36s %7.2f dgram/s %8.0f B/s\n", kind.c_str(), v.first, v.second);
+    for (const auto& [what, count] : r.events) std::printf("    %s: %llu\n", what.c_str(), static_cast<unsigned long long>(count));
+    std::printf("    the hottest node, by kind (over 500 B/s):\n");
+    for (const auto& [kind, b] : r.hottest_kinds) {
+      if (b > 500) std::printf("      %-47s %8.0f B/s\n", kind.c_str(), b);
+    }
   }
 }
 
@@ -473,6 +520,7 @@ int main(int argc, char** argv) {
                  "usage: swarm_view_bench [--nodes 100,1000] [--designs before,after] [--heartbeats 4]\n"
                  "                        [--heartbeat-s 10] [--seed 1] [--probes 20] [--full-before 200]\n"
                  "                        [--before-views 4] [--per-model 12] [--poll-every 2]\n"
+                 "                        [--discover-every 3] [--sample 16]\n"
                  "                        [--breakdown 1]\n");
     return 2;
   }

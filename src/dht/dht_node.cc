@@ -236,11 +236,13 @@ LookupHandle DhtNode::SampleAsync(std::string key, size_t count, std::function<v
   return LookupHandle(std::move(state));
 }
 
-LookupHandle DhtNode::AskAsync(Endpoint at, std::string key, std::function<void(Result<GetResult>)> done) {
+LookupHandle DhtNode::AskAsync(Endpoint at, std::string key, std::string known,
+                               std::function<void(Result<GetResult>)> done) {
   auto state = NewLookupState();
-  Post([core = impl_->core.get(), at = std::move(at), key = std::move(key), done = std::move(done), state]() mutable {
+  Post([core = impl_->core.get(), at = std::move(at), key = std::move(key), known = std::move(known),
+        done = std::move(done), state]() mutable {
     if (state->cancel_requested().load()) return;
-    core->Ask(at, std::move(key),
+    core->Ask(at, std::move(key), std::move(known),
               [state, done = std::move(done)](Result<GetResult> r) { state->Complete([&] { done(std::move(r)); }); });
   });
   return LookupHandle(std::move(state));

@@ -89,8 +89,11 @@ class DhtNode {
   [[nodiscard]] LookupHandle SampleAsync(std::string key, size_t count, std::function<void(Result<GetResult>)> done);
   // One find_value of `key` to the node at `at` (no lookup), asking for its records only
   // ("value_only": no contacts): how a node polls a peer for its own `node:<id>` record, i.e.
-  // its current load. Unavailable when it does not answer (after a resend).
-  [[nodiscard]] LookupHandle AskAsync(Endpoint at, std::string key, std::function<void(Result<GetResult>)> done);
+  // its current load. `known`: the ContentDigest (record.h) of the copy the caller holds, or
+  // "": a peer whose record still says the same answers GetResult::unchanged instead of
+  // sending it again. Unavailable when it does not answer (after a resend).
+  [[nodiscard]] LookupHandle AskAsync(Endpoint at, std::string key, std::string known,
+                                      std::function<void(Result<GetResult>)> done);
 
   // Stores `record` under `key` here only (no lookup) and sends it at once to the nodes that
   // polled this node for `key` with AskAsync in the last 2.5 record TTLs (a `store` each): how

@@ -7,12 +7,11 @@
 namespace llamanet::dht {
 
 GetValue::GetValue(TraversalHost& host, std::string key, size_t k, size_t alpha, LookupLimits limits,
-                   std::vector<Record> local, Accept accept, Done done, size_t sample, uint64_t seed)
+                   std::vector<Record> local, Accept accept, Done done, size_t sample)
     : Traversal(host, KeyTarget(key), k, alpha),
       key_(std::move(key)),
       single_record_(IsSingleRecordKey(key_)),
       sample_(sample),
-      seed_(seed | 1),
       limits_(limits),
       accept_(std::move(accept)),
       done_callback_(std::move(done)) {
@@ -23,6 +22,7 @@ Request GetValue::MakeQuery() const {
   Request r;
   r.type = RequestType::kFindValue;
   r.key = key_;
+  r.limit = static_cast<uint32_t>(std::min<size_t>(sample_, UINT32_MAX));
   return r;
 }
 
@@ -69,17 +69,12 @@ void GetValue::OnReply(const Candidate& from, const Response& response) {
   ++value_replies_;
   const std::vector<Record>& records = response.value->records;
   const bool more = response.total && !records.empty() && records.size() < *response.total;
-  if (!more || single_record_) return Merge(Accepted(records, limits_.max_records_per_responder));
+  if (more && sample_ > 0) partial_ = true;
+  if (!more || single_record_ || sample_ > 0) return Merge(Accepted(records, limits_.max_records_per_responder));
   Paging p;
   p.contact = from.contact;
-  if (sample_ > 0) {
-    partial_ = true;
-    seed_ ^= seed_ << 13, seed_ ^= seed_ >> 7, seed_ ^= seed_ << 17;  // xorshift64
-    p.next_offset = static_cast<uint32_t>(records.size() + seed_ % (*response.total - records.size()));
-  } else {
-    p.records = Accepted(records, limits_.max_records_per_responder);
-    p.next_offset = static_cast<uint32_t>(records.size());
-  }
+  p.records = Accepted(records, limits_.max_records_per_responder);
+  p.next_offset = static_cast<uint32_t>(records.size());
   p.received = records.size();
   paging_.insert_or_assign(from.contact.id, std::move(p));
   NextPage(from.contact.id, *response.total);
@@ -134,7 +129,7 @@ void GetValue::OnPage(const NodeId& id, const Response& page) {
   p.records.insert(p.records.end(), std::make_move_iterator(accepted.begin()), std::make_move_iterator(accepted.end()));
   p.received += records.size();
   p.next_offset += static_cast<uint32_t>(records.size());
-  if (records.empty() || !page.total || sample_ > 0) {
+  if (records.empty() || !page.total) {
     EndPaging(id, true);  // the set ended (or shrank) under us
   } else {
     NextPage(id, *page.total);

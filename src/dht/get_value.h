@@ -32,6 +32,9 @@ struct GetResult {
   // Some responder's set was read only in part (a sample's one page, or paging cut short by a
   // limit or a silence): `records` may miss live ones, so their absence proves nothing.
   bool partial = false;
+  // An AskAsync with `known`: the peer's record still says what the asker's copy does, so it
+  // was not sent (`records` is empty).
+  bool unchanged = false;
 };
 
 class GetValue final : public Traversal {
@@ -39,12 +42,12 @@ class GetValue final : public Traversal {
   using Accept = std::function<bool(const Record&)>;  // filters records (signature, age)
   using Done = std::function<void(GetResult result)>;
   // `local`: what this node itself stores under the key.
-  // `sample` > 0: a sample, not the whole set: from a responder whose set spans pages, one
-  // page at an offset drawn from `seed` (first pages are the freshest records: every sampler
-  // would get the same ones), and the lookup ends once it holds `sample` records, or once
-  // alpha responders sent whole sets that fit a page.
+  // `sample` > 0: a sample, not the whole set: each query asks for `sample` records at most
+  // ("limit": a C++ responder draws them at random from its set; a Python one sends its first
+  // page), no responder is paged, and the lookup ends once it holds `sample` records, or once
+  // alpha responders sent whole (small) sets.
   GetValue(TraversalHost& host, std::string key, size_t k, size_t alpha, LookupLimits limits, std::vector<Record> local,
-           Accept accept, Done done, size_t sample = 0, uint64_t seed = 0);
+           Accept accept, Done done, size_t sample = 0);
 
  private:
   // A responder whose set spans several pages.
@@ -77,7 +80,6 @@ class GetValue final : public Traversal {
   const std::string key_;
   const bool single_record_;
   const size_t sample_;
-  uint64_t seed_;
   const LookupLimits limits_;
   Accept accept_;
   Done done_callback_;

@@ -41,6 +41,12 @@ struct Request {
   // find_value "value_only": true: the asker wants this node's records, not the way on (a
   // direct load poll, swarm/candidate_view.h): a value reply then carries no contacts.
   bool value_only = false;
+  // find_value "known": with value_only, the ContentDigest (record.h) of the copy the asker
+  // holds: a single record that still says the same is answered {"unchanged": true}, not sent.
+  std::string known;
+  // find_value "limit": at most this many records in the reply (0: as many as fit). A sample
+  // asks for the few it needs instead of a whole page.
+  uint32_t limit = 0;
   // "token": the address token this requester got from the responder (address_token.h), or ""
   // to ask for one. Absent (Python peers): the reply carries none.
   std::optional<std::string> token;
@@ -62,6 +68,7 @@ struct Response {
   uint32_t offset = 0;                               // data.offset: index of value[0] in the set
   std::string token;                                 // data.token: for the requester's next requests
   bool unproven = false;  // data.unproven: cut to the unproven size; ask again with the token
+  bool unchanged = false;  // data.unchanged: the record still matches the asker's "known"
 };
 
 using Message = std::variant<Request, Response>;

@@ -183,7 +183,9 @@ void NodeCore::HandleRequest(const Endpoint& from, const Request& request, size_
       break;
     case RequestType::kFindValue:
       records_cut = AnswerFindValue(request, fit, proven, &response, &contacts_cut);
-      if (request.value_only && proven && response.value && IsSingleRecordKey(request.key)) Watch(request.key, from);
+      if (request.value_only && proven && (response.value || response.unchanged) && IsSingleRecordKey(request.key)) {
+        Watch(request.key, from);
+      }
       break;
   }
   if (!proven && (contacts_cut || records_cut)) {
@@ -236,14 +238,29 @@ bool NodeCore::FitContacts(size_t budget, Response* response) const {
 }
 
 bool NodeCore::AnswerFindValue(const Request& request, size_t budget, bool contacts_first, Response* response,
-                               bool* contacts_cut) const {
+                               bool* contacts_cut) {
   std::vector<Record> live = storage_.Live(request.key);
   const auto set_size = static_cast<uint32_t>(live.size());
   // Pages echo the offset asked, even past the end of a set that shrank: lookups drop a
   // responder whose offsets differ (get_value.h).
   response->offset = request.offset;
+  if (request.value_only && !request.known.empty() && IsSingleRecordKey(request.key) && !live.empty() &&
+      ContentDigest(live.front()) == request.known) {
+    response->unchanged = true;  // the asker's copy still says what this one does
+    return false;
+  }
+  // "limit": a sample, drawn at random (were it the first records, every sampler would get
+  // the same few nodes, and those nodes every sampler's polls). It ends the sampler's read: no
+  // contacts to go on with.
+  const bool sampled = request.limit > 0 && live.size() > request.limit && !IsSingleRecordKey(request.key);
+  if (sampled) {
+    for (size_t i = 0; i < request.limit; ++i) std::swap(live[i], live[i + rng_() % (live.size() - i)]);
+    live.resize(request.limit);
+  }
   std::vector<ContactInfo> contacts;
-  if ((request.offset == 0 && !request.value_only) || live.empty()) contacts = ClosestContacts(KeyTarget(request.key), &request.sender);
+  if ((request.offset == 0 && !request.value_only && !sampled) || live.empty()) {
+    contacts = ClosestContacts(KeyTarget(request.key), &request.sender);
+  }
   if (live.empty()) {
     response->contacts = std::move(contacts);
     *contacts_cut = FitContacts(budget, response);
@@ -259,20 +276,21 @@ bool NodeCore::AnswerFindValue(const Request& request, size_t budget, bool conta
     value.records.push_back(std::move(live.front()));
   } else {
     value.is_array = true;
+    const size_t first = sampled ? 0 : request.offset;
     size_t rest = 0;
-    for (size_t i = request.offset; i < live.size(); ++i) rest += live[i].json.size() + 1;
-    if (request.offset == 0 && codec_.Encode(*response).size() + rest <= budget) {
+    for (size_t i = first; i < live.size(); ++i) rest += live[i].json.size() + 1;
+    if (request.offset == 0 && !sampled && codec_.Encode(*response).size() + rest <= budget) {
       value.records = std::move(live);  // the whole set: a plain array, as the Python client expects
     } else {
       response->truncated = true;
       response->total = set_size;
       size_t used = codec_.Encode(*response).size();
-      for (size_t i = request.offset; i < live.size(); ++i) {
+      for (size_t i = first; i < live.size(); ++i) {
         if (used + live[i].json.size() + 1 > budget) break;
         used += live[i].json.size() + 1;
         value.records.push_back(std::move(live[i]));
       }
-      cut = request.offset + value.records.size() < live.size();
+      cut = first + value.records.size() < live.size();  // by the budget, not the limit
     }
   }
   // Contacts measured first leave the records the rest (a record, max_record_bytes, and k
@@ -434,7 +452,7 @@ void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done,
   auto lookup = std::make_shared<GetValue>(
       *this, key, options_.k, options_.alpha, options_.lookup, std::move(local),
       [this, key](const Record& r) { return AcceptRecord(key, r); },
-      [done = std::move(done)](GetResult result) { done(std::move(result)); }, sample, rng_());
+      [done = std::move(done)](GetResult result) { done(std::move(result)); }, sample);
   lookup->Start(seeds);
   Track(std::move(lookup), std::move(cancel));
 }
@@ -466,18 +484,21 @@ void NodeCore::Notify(std::string key, Record record) {
   if (it->second.empty()) watchers_.erase(it);
 }
 
-void NodeCore::Ask(const Endpoint& at, std::string key, std::function<void(Result<GetResult>)> done) {
+void NodeCore::Ask(const Endpoint& at, std::string key, std::string known,
+                   std::function<void(Result<GetResult>)> done) {
   if (!running_) return done(Status::Unavailable("DHT node is not running"));
   if (Status s = CheckKey(key); !s.ok()) return done(s);
   Request r;
   r.type = RequestType::kFindValue;
   r.key = key;
   r.value_only = true;
+  r.known = std::move(known);
   auto shared_done = std::make_shared<std::function<void(Result<GetResult>)>>(std::move(done));
   RpcCallbacks callbacks;
   callbacks.on_reply = [this, key, shared_done](const Response& response) {
     GetResult result;
     result.stats.messages = 1;
+    result.unchanged = response.unchanged && !response.value;
     if (response.value) {
       for (const Record& rec : response.value->records) {
         if (!rec.withdrawn && AcceptRecord(key, rec)) result.records.push_back(rec);

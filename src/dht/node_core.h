@@ -70,7 +70,7 @@ class NodeCore final : public TraversalHost {
   void Get(std::string key, std::function<void(Result<GetResult>)> done, CancelFlag cancel = nullptr,
            size_t sample = 0);
   // See DhtNode::AskAsync.
-  void Ask(const Endpoint& at, std::string key, std::function<void(Result<GetResult>)> done);
+  void Ask(const Endpoint& at, std::string key, std::string known, std::function<void(Result<GetResult>)> done);
   // See DhtNode::Notify and DhtNode::SetStoreObserver.
   void Notify(std::string key, Record record);
   using StoreObserver = std::function<void(const std::string& key, const Record& record)>;
@@ -102,7 +102,7 @@ class NodeCore final : public TraversalHost {
   // Fills a find_value reply within `budget`; whether records of the set were left out (more
   // than a page boundary would), and in `contacts_cut` whether contacts were.
   bool AnswerFindValue(const Request& request, size_t budget, bool contacts_first, Response* response,
-                       bool* contacts_cut) const;
+                       bool* contacts_cut);
   std::vector<ContactInfo> ClosestContacts(const NodeId& target, const NodeId* exclude) const;
   bool AcceptRecord(const std::string& key, const Record& record) const;
   Status CheckKey(const std::string& key) const;

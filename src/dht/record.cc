@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <openssl/evp.h>
+
 #include "dht/hex.h"
 #include "dht/record_json.h"
 
@@ -67,6 +69,16 @@ Record MakeTombstone(const Record& live, double now_s) {
   object["withdrawn"] = true;
   object["last_seen"] = std::max(now_s, live.last_seen + 0.001);
   return *RecordFromJson(object);
+}
+
+std::string ContentDigest(const Record& record) {
+  json object = RecordToJson(record);
+  for (const char* field : {"last_seen", "uptime", "sig"}) object.erase(field);
+  const std::string text = CanonicalJson(object);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
+  return ToHex(std::string_view(reinterpret_cast<const char*>(digest), 8));
 }
 
 }  // namespace llamanet::dht

@@ -38,4 +38,10 @@ Result<Record> ParseRecord(std::string_view json_text);
 // (replay rule), so a withdrawn node disappears from every answer at once.
 Record MakeTombstone(const Record& live, double now_s);
 
+// What a record says, not when: 16 hex digits of SHA-256 over its JSON without the fields that
+// change with the clock alone (last_seen, uptime) and the signature over them. A poller sends
+// the digest of the copy it holds ("known"), and a node whose record still says the same
+// answers "unchanged" instead of the record (PROTOCOL.md section 3).
+std::string ContentDigest(const Record& record);
+
 }  // namespace llamanet::dht

@@ -34,6 +34,7 @@ const char* DropReasonName(DropReason reason) {
     case DropReason::kBadTarget: return "bad_target";
     case DropReason::kBadOffset: return "bad_offset";
     case DropReason::kBadToken: return "bad_token";
+    case DropReason::kBadKnown: return "bad_known";
     case DropReason::kBadValue: return "bad_value";
     case DropReason::kBadData: return "bad_data";
     case DropReason::kBadContacts: return "bad_contacts";
@@ -188,6 +189,16 @@ FieldResult DecodeRequest(const json& j, RequestType type, const WireLimits& lim
         if (!v->is_boolean()) return Fail{DropReason::kBadFlag, "'value_only' must be a bool"};
         req->value_only = v->get<bool>();
       }
+      if (auto v = j.find("known"); v != j.end()) {
+        if (!v->is_string() || v->get_ref<const std::string&>().empty() || v->get_ref<const std::string&>().size() > 64 ||
+            !IsHex(v->get_ref<const std::string&>())) {
+          return Fail{DropReason::kBadKnown, "'known' must be 1..64 hex digits"};
+        }
+        req->known = v->get<std::string>();
+      }
+      std::optional<uint32_t> limit;
+      if (auto f = OffsetField(j, "limit", DropReason::kBadOffset, &limit)) return f;
+      req->limit = limit.value_or(0);
       return std::nullopt;
     }
   }
@@ -209,6 +220,7 @@ FieldResult DecodeResponse(const json& j, const WireLimits& limits, Response* re
   if (auto f = bool_field("stored", [&](bool v) { resp->stored = v; })) return f;
   if (auto f = bool_field("truncated", [&](bool v) { resp->truncated = v; })) return f;
   if (auto f = bool_field("unproven", [&](bool v) { resp->unproven = v; })) return f;
+  if (auto f = bool_field("unchanged", [&](bool v) { resp->unchanged = v; })) return f;
   if (auto it = data.find("token"); it != data.end()) {
     if (!it->is_string() || it->get_ref<const std::string&>().empty() ||
         it->get_ref<const std::string&>().size() > kMaxTokenBytes) {
@@ -284,6 +296,8 @@ json RequestToJson(const Request& req) {
       j["key"] = req.key;
       if (req.offset > 0) j["offset"] = req.offset;
       if (req.value_only) j["value_only"] = true;
+      if (!req.known.empty()) j["known"] = req.known;
+      if (req.limit > 0) j["limit"] = req.limit;
       break;
   }
   return j;
@@ -302,6 +316,7 @@ json ResponseToJson(const Response& resp) {
   if (resp.offset > 0) data["offset"] = resp.offset;
   if (!resp.token.empty()) data["token"] = resp.token;
   if (resp.unproven) data["unproven"] = true;
+  if (resp.unchanged) data["unchanged"] = true;
   return {{"type", "response"}, {"id", resp.txid}, {"sender_id", resp.sender.ToHex()}, {"data", std::move(data)}};
 }
 

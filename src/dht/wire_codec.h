@@ -15,6 +15,12 @@
 //   through nodes that hold the value; Python nodes ignore that field.
 // - find_value "value_only": true (C++ extension; Python nodes ignore it): a value reply carries
 //   no contacts. Sent by a node polling one peer for its own record (its current load).
+// - find_value "known": "<digest>" (C++ extension, with value_only): the ContentDigest of the
+//   record the asker holds. When the key's one record has that digest, the reply carries
+//   "unchanged": true and no value (the record says the same; only its time moved on).
+// - find_value "limit": n (C++ extension; Python nodes ignore it and send their first page): a
+//   sample. A set of more than n records is answered with n of them drawn at random,
+//   "truncated": true, "total": N, and no contacts (the sampler has what it asked for).
 // - A refused store answers {"stored": false, "error": "<why>"}.
 // - Address tokens (BEP 5 style, address_token.h): a C++ requester adds "token": "<token>"
 //   (the one the responder gave it last, or "" when it has none) to every request. A reply to
@@ -59,6 +65,7 @@ enum class DropReason : uint8_t {
   kUnknownTxid,   // a reply whose id matches no request in flight
   kWrongSource,   // a reply from another address than the one asked
   kNotServing,    // a request to a read-only node
+  kBadKnown,      // find_value "known" not a string of 1..64 hex digits
   kCount,
 };
 const char* DropReasonName(DropReason reason);  // "oversized", "bad_mac", ...

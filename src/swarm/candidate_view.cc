@@ -28,6 +28,11 @@ struct CandidateView::Core {
     int failures = 0;
     bool polling = false;
     int answered = 0;  // polls answered
+    // The ContentDigest of the DHT record behind `record` once a poll or a push brought it
+    // (sampled records have none): sent with each poll, so that an unchanged record is not
+    // sent again.
+    std::string digest;
+    double confirmed = 0;  // wall seconds: when the node last said `record` still holds
   };
   struct Model {
     std::vector<Candidate> candidates;
@@ -45,6 +50,14 @@ struct CandidateView::Core {
     std::string model;
     dht::Endpoint at;
     std::string node_id;
+    std::string known;  // the digest of the copy held
+  };
+  // What a poll brought back: nothing (no answer), "unchanged", or a fresh record.
+  struct Answer {
+    bool answered = false;
+    bool unchanged = false;
+    std::optional<protocol::NodeRecord> record;
+    std::string digest;
   };
 
   Core(std::function<protocol::NodeRecord()> s, CandidateViewOptions o, protocol::IdentityOptions identity,
@@ -110,18 +123,23 @@ struct CandidateView::Core {
     return unknown;
   }
 
-  void PollDone(const Poll& p, const std::optional<protocol::NodeRecord>& fresh) {
+  void PollDone(const Poll& p, const Answer& answer) {
     auto mit = models.find(p.model);
     if (mit == models.end()) return;
     std::vector<Candidate>& cs = mit->second.candidates;
     auto it = std::find_if(cs.begin(), cs.end(), [&](const Candidate& c) { return c.record.node_id == p.node_id; });
     if (it == cs.end()) return;
     it->polling = false;
-    if (!fresh) {
+    // "unchanged" answers a poll that sent a digest (to any other, it is no answer), and
+    // vouches for the copy held only when it answers that copy's digest (a push may have
+    // replaced the copy while the poll was out).
+    const bool vouched = answer.unchanged && !p.known.empty();
+    const bool unchanged = vouched && p.known == it->digest;
+    if (!answer.answered || (!vouched && !answer.record)) {
       if (++it->failures >= options.max_failures) cs.erase(it);
       return;
     }
-    if (fresh->model != p.model) {
+    if (answer.record && answer.record->model != p.model) {
       cs.erase(it);
       return;
     }
@@ -130,7 +148,12 @@ struct CandidateView::Core {
     // an earlier reply: no pushes to a spoofed address), so the first poll is followed by
     // another at once.
     if (++it->answered == 1) it->next_poll_ms = clock.NowMs() + kSubscribeAfterMs;
-    if (fresh->last_seen >= it->record.last_seen) it->record = *fresh;
+    if (unchanged) {
+      it->confirmed = clock.WallSeconds();
+    } else if (answer.record && answer.record->last_seen >= it->record.last_seen) {
+      it->record = *answer.record;
+      it->digest = answer.digest;
+    }
   }
 
   // Whether discovery of `model` has no other node to try: sampled, and every candidate
@@ -174,6 +197,7 @@ CandidateView::CandidateView(dht::DhtNode& dht, std::function<protocol::NodeReco
 void CandidateView::Pushed(const std::shared_ptr<Core>& core, const dht::Record& record) {
   std::vector<protocol::NodeRecord> read = protocol::ReadNodeRecords(core->identities, {record}, core->clock.WallSeconds());
   if (read.empty()) return;
+  const std::string digest = dht::ContentDigest(record);
   std::lock_guard<std::mutex> lock(core->mu);
   if (core->stopped) return;
   for (auto& [name, m] : core->models) {
@@ -181,6 +205,7 @@ void CandidateView::Pushed(const std::shared_ptr<Core>& core, const dht::Record&
       if (c.record.node_id == read.front().node_id && read.front().last_seen > c.record.last_seen &&
           read.front().model == name) {
         c.record = read.front();
+        c.digest = digest;
       }
     }
   }
@@ -292,7 +317,8 @@ void CandidateView::Tick() {
         const int64_t every = core_->options.poll_every * beat;
         c.next_poll_ms = now + every - every / 8 + core_->Jitter(every / 4);
         const int32_t port = c.record.dht_port > 0 ? c.record.dht_port : 8001;
-        polls.push_back(Core::Poll{name, dht::Endpoint{c.record.ip, static_cast<uint16_t>(port)}, c.record.node_id});
+        polls.push_back(
+            Core::Poll{name, dht::Endpoint{c.record.ip, static_cast<uint16_t>(port)}, c.record.node_id, c.digest});
       }
     }
   }
@@ -317,18 +343,24 @@ void CandidateView::Tick() {
         }).Detach();
   }
   for (Core::Poll& p : polls) {
-    dht_.AskAsync(p.at, "node:" + p.node_id, [weak, p](Result<dht::GetResult> r) {
+    dht_.AskAsync(p.at, "node:" + p.node_id, p.known, [weak, p](Result<dht::GetResult> r) {
           std::shared_ptr<Core> core = weak.lock();
           if (!core) return;
-          std::optional<protocol::NodeRecord> fresh;
+          Core::Answer answer;
+          answer.answered = r.ok();
+          answer.unchanged = r.ok() && r->unchanged;
           if (r.ok()) {
-            for (protocol::NodeRecord& rec : protocol::ReadNodeRecords(core->identities, r->records, core->clock.WallSeconds())) {
-              if (rec.node_id == p.node_id) fresh = std::move(rec);
+            for (const dht::Record& raw : r->records) {
+              for (protocol::NodeRecord& rec : protocol::ReadNodeRecords(core->identities, {raw}, core->clock.WallSeconds())) {
+                if (rec.node_id != p.node_id) continue;
+                answer.record = std::move(rec);
+                answer.digest = dht::ContentDigest(raw);
+              }
             }
           }
           {
             std::lock_guard<std::mutex> lock(core->mu);
-            if (!core->stopped) core->PollDone(p, fresh);
+            if (!core->stopped) core->PollDone(p, answer);
           }
           core->cv.notify_all();
         }).Detach();
@@ -344,7 +376,10 @@ std::vector<protocol::NodeRecord> CandidateView::Candidates(const std::string& m
   for (const Core::Candidate& c : it->second.candidates) {
     // Not before it answered a poll: a sampled record can be many seconds old, and a stale
     // "all slots free" would win the router's choice until the poll came back.
-    if (c.answered > 0 && c.record.last_seen >= oldest) out.push_back(c.record);
+    if (c.answered == 0 || std::max(c.record.last_seen, c.confirmed) < oldest) continue;
+    out.push_back(c.record);
+    // A copy, never signed again: it says when the node last vouched for it.
+    out.back().last_seen = std::max(c.record.last_seen, c.confirmed);
   }
   return out;
 }

@@ -34,6 +34,23 @@ TEST(RecordSigningTest, SignsAndVerifiesOverCanonicalJson) {
   EXPECT_NE(again->pubkey, signed_record->pubkey);
 }
 
+TEST(RecordTest, ContentDigestIgnoresTimeAndSignatureOnly) {
+  auto key = IdentityKey::Generate();
+  ASSERT_TRUE(key.ok());
+  auto at = [&](double last_seen, double uptime, double load) {
+    return *SignRecord(*ParseRecord(R"({"node_id":"n","model":"m","last_seen":)" + std::to_string(last_seen) +
+                                    R"(,"uptime":)" + std::to_string(uptime) + R"(,"load":)" + std::to_string(load) + "}"),
+                       *key);
+  };
+  const std::string digest = ContentDigest(at(5, 1, 0.25));
+  EXPECT_EQ(digest.size(), 16u);
+  EXPECT_EQ(ContentDigest(at(95, 91, 0.25)), digest);  // later, same state: the same
+  EXPECT_NE(ContentDigest(at(5, 1, 0.5)), digest);     // another load: another digest
+  Record other_key = *SignRecord(*ParseRecord(R"({"node_id":"n","model":"m","last_seen":5,"uptime":1,"load":0.25})"),
+                                 *IdentityKey::Generate());
+  EXPECT_NE(ContentDigest(other_key), digest);  // the signer is part of what a record says
+}
+
 TEST(RecordSigningTest, VerifySignatureChecksKeyMessageAndShape) {
   auto key = IdentityKey::Generate();
   ASSERT_TRUE(key.ok());

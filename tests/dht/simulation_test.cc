@@ -147,6 +147,26 @@ TEST_F(SimulationTest, SampleAskNotifyAndFewReplicas) {
   EXPECT_LT(sample->records.size(), 50u);
   EXPECT_LT(sample->stats.messages, all->stats.messages);
   EXPECT_TRUE(sample->partial);  // so a reader does not take a missing record for a gone node
+  // Samples are drawn at random by the storing nodes: samplers do not all get the same few
+  // nodes (who would then answer every sampler's polls).
+  stored = 0;
+  for (size_t i = 0; i < 50; ++i) {
+    swarm_.node(i).PublishAsync("model:many", record_of(i, 0), [&](Result<size_t> r) { stored += r.ok() ? 1 : 0; })
+        .Detach();
+    swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(i));
+  }
+  ASSERT_TRUE(swarm_.RunUntil([&] { return stored == 50; }, 10'000));
+  std::set<std::string> sampled;
+  for (size_t reader = 50; reader < 56; ++reader) {
+    std::optional<GetResult> one;
+    swarm_.node(reader).SampleAsync("model:many", 10, [&](Result<GetResult> r) { one = r.ok() ? *r : GetResult{}; }).Detach();
+    swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(reader));
+    ASSERT_TRUE(swarm_.RunUntil([&] { return one.has_value(); }, 10'000));
+    EXPECT_GE(one->records.size(), 10u);
+    for (const Record& r : one->records) sampled.insert(r.node_id);
+  }
+  // Six random draws of 10 of 50 name about 37 nodes; six copies of the same first records, 10 to 16.
+  EXPECT_GE(sampled.size(), 25u) << "six samples of 10 named only " << sampled.size() << " of 50 nodes";
 
   // A small set (fits a page): the sample holds all of it, says so, and ends once three
   // storing nodes answered instead of asking on for 10 records that do not exist.
@@ -176,11 +196,14 @@ TEST_F(SimulationTest, SampleAskNotifyAndFewReplicas) {
   EXPECT_EQ(**local, 1u);
   EXPECT_EQ(swarm_.node(7).Snapshot().counters.datagrams_out, sent);
   std::vector<Record> got;
-  auto ask = [&] {
+  bool unchanged = false;
+  auto ask = [&](std::string known = "") {
     got.clear();
+    unchanged = false;
     bool done = false;
-    swarm_.node(8).AskAsync(SimulatedSwarm::EndpointOf(7), "node:" + swarm_.node(7).id().ToHex(), [&](Result<GetResult> r) {
+    swarm_.node(8).AskAsync(SimulatedSwarm::EndpointOf(7), "node:" + swarm_.node(7).id().ToHex(), known, [&](Result<GetResult> r) {
           if (r.ok()) got = r->records;
+          unchanged = r.ok() && r->unchanged;
           done = true;
         }).Detach();
     swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(8));
@@ -189,7 +212,17 @@ TEST_F(SimulationTest, SampleAskNotifyAndFewReplicas) {
   ASSERT_TRUE(ask());
   ASSERT_EQ(got.size(), 1u);
   EXPECT_NE(got[0].json.find(R"("load":1)"), std::string::npos);
-  ASSERT_TRUE(ask());  // with the token now: node 8 becomes a watcher of node:<7>
+  // A poll that names the digest of what it holds gets "unchanged", not the record again, and
+  // still subscribes (with the token now: node 8 becomes a watcher of node:<7>).
+  const std::string digest = ContentDigest(got[0]);
+  const uint64_t bytes_before = swarm_.node(7).Snapshot().counters.bytes_out;
+  ASSERT_TRUE(ask(digest));
+  EXPECT_TRUE(unchanged);
+  EXPECT_TRUE(got.empty());
+  EXPECT_LT(swarm_.node(7).Snapshot().counters.bytes_out - bytes_before, 250u);
+  ASSERT_TRUE(ask(std::string(16, '0')));  // another digest: the record
+  EXPECT_FALSE(unchanged);
+  ASSERT_EQ(got.size(), 1u);
 
   // A change notified by node 7 reaches node 8 at once, as a store.
   std::vector<std::string> observed;
@@ -199,6 +232,10 @@ TEST_F(SimulationTest, SampleAskNotifyAndFewReplicas) {
   swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(7));
   ASSERT_TRUE(swarm_.RunUntil([&] { return !observed.empty(); }, 1'000));
   EXPECT_NE(observed[0].find(R"("load":2)"), std::string::npos);
+  ASSERT_TRUE(ask(digest));  // what node 8 held before the change: no longer what 7 says
+  EXPECT_FALSE(unchanged);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_NE(got[0].json.find(R"("load":2)"), std::string::npos);
 }
 
 }  // namespace

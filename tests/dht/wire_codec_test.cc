@@ -54,6 +54,12 @@ TEST(WireCodecTest, DropsMalformedDatagramsWithExactReasons) {
       {"find_value negative offset", Req(R"(,"key":"k","offset":-1)"), DropReason::kBadOffset},
       {"find_value value_only not bool", Req(R"(,"key":"node:a","value_only":"yes")"), DropReason::kBadFlag},
       {"find_value float offset", Req(R"(,"key":"k","offset":1.5)"), DropReason::kBadOffset},
+      {"find_value negative limit", Req(R"(,"key":"k","limit":-2)"), DropReason::kBadOffset},
+      {"find_value known not hex", Req(R"(,"key":"node:a","value_only":true,"known":"xyz")"), DropReason::kBadKnown},
+      {"find_value known empty", Req(R"(,"key":"node:a","known":"")"), DropReason::kBadKnown},
+      {"find_value known too long", Req(R"(,"key":"node:a","known":")" + std::string(65, 'a') + "\""),
+       DropReason::kBadKnown},
+      {"find_value known number", Req(R"(,"key":"node:a","known":12)"), DropReason::kBadKnown},
       {"find_node no target", R"({"type":"find_node","id":"t","sender_id":")" + kId16 + "\"}", DropReason::kBadTarget},
       {"find_node bad target",
        R"({"type":"find_node","id":"t","target_id":"xyz","sender_id":")" + kId16 + "\"}", DropReason::kBadTarget},
@@ -153,6 +159,17 @@ TEST(WireCodecTest, RoundTripsEveryMessage) {
   auto polled = codec.Decode(codec.Encode(poll));
   ASSERT_TRUE(polled.message);
   EXPECT_TRUE(std::get<Request>(*polled.message).value_only);
+  EXPECT_TRUE(std::get<Request>(*polled.message).known.empty());
+  EXPECT_EQ(std::get<Request>(*polled.message).limit, 0u);
+  poll.known = "0123456789abcdef";
+  poll.limit = 16;
+  const std::string poll_bytes = codec.Encode(poll);
+  EXPECT_NE(poll_bytes.find(R"("known":"0123456789abcdef")"), std::string::npos);
+  EXPECT_NE(poll_bytes.find(R"("limit":16)"), std::string::npos);
+  polled = codec.Decode(poll_bytes);
+  ASSERT_TRUE(polled.message) << polled.detail;
+  EXPECT_EQ(std::get<Request>(*polled.message).known, "0123456789abcdef");
+  EXPECT_EQ(std::get<Request>(*polled.message).limit, 16u);
   find.token = "";
   auto asking = codec.Decode(codec.Encode(find));
   ASSERT_TRUE(asking.message);
@@ -185,6 +202,20 @@ TEST(WireCodecTest, RoundTripsEveryMessage) {
   ASSERT_TRUE(r.value);
   EXPECT_TRUE(r.value->is_array);
   EXPECT_EQ(r.value->records[0].json, ParseRecord(kRecord)->json);
+  EXPECT_FALSE(r.unchanged);
+
+  Response same;
+  same.txid = "x2";
+  same.sender = id;
+  same.unchanged = true;
+  bytes = codec.Encode(same);
+  EXPECT_NE(bytes.find(R"("unchanged":true)"), std::string::npos);
+  back = codec.Decode(bytes);
+  ASSERT_TRUE(back.message) << back.detail;
+  EXPECT_TRUE(std::get<Response>(*back.message).unchanged);
+  EXPECT_FALSE(std::get<Response>(*back.message).value);
+  EXPECT_FALSE(codec.Decode(R"({"type":"response","id":"x","sender_id":")" + kId16 + R"(","data":{"unchanged":1}})")
+                   .message);
 }
 
 TEST(WireCodecTest, EncodedContactSizeIsExact) {
