@@ -21,7 +21,8 @@
 //
 //   swarm_view_bench [--nodes 100,1000] [--heartbeats 4] [--heartbeat-s 10] [--seed 1]
 //                    [--designs before,after] [--probes 20] [--full-before 200] [--before-views 4]
-//                    [--per-model 12] [--poll-every 2] [--discover-every 3] [--sample 16] [--breakdown 1]
+//                    [--per-model 12] [--poll-every 2] [--discover-every 3] [--sample 16] [--active 20]
+//                    [--breakdown 1]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -70,6 +71,7 @@ struct Flags {
   int poll_every = CandidateViewOptions{}.poll_every;
   int discover_every = CandidateViewOptions{}.discover_every;
   size_t sample = CandidateViewOptions{}.sample;
+  size_t active = SIZE_MAX;  // nodes that route (the probes among them); the rest route nothing
   bool breakdown = false;  // traffic by kind of message
 };
 
@@ -101,6 +103,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       f->poll_every = std::atoi(v.c_str());
     } else if (name == "--discover-every") {
       f->discover_every = std::atoi(v.c_str());
+    } else if (name == "--active") {
+      f->active = std::strtoull(v.c_str(), nullptr, 10);
     } else if (name == "--sample") {
       f->sample = std::strtoull(v.c_str(), nullptr, 10);
     } else if (name == "--breakdown") {
@@ -142,6 +146,7 @@ struct Node {
   std::unique_ptr<CandidateView> candidates;
   View view;
   bool has_view = false;
+  bool active = false;  // routes requests all along (asks its view for its model every tick)
 };
 
 struct Result {
@@ -157,6 +162,8 @@ struct Result {
   std::map<std::string, std::pair<double, double>> kinds;  // per node: datagrams/s, bytes/s sent
   std::map<std::string, double> hottest_kinds;              // the hottest node: bytes/s sent+received
   std::map<std::string, uint64_t> events;                   // swarm totals over the measure
+  size_t idle = 0;                                          // nodes that route nothing (--active)
+  double idle_dg_mean = 0, idle_dg_max = 0, idle_bytes_mean = 0, idle_bytes_max = 0;
   size_t missed_stale = 0, missed_none = 0;  // requests not to a best node, by why
 };
 
@@ -210,7 +217,7 @@ class Bench {
     r.design = after_ ? "after" : "before";
     r.nodes = n_;
     r.viewing = viewing_;
-    std::vector<double> dg, bytes;
+    std::vector<double> dg, bytes, idle_dg, idle_bytes;
     for (size_t i = 0; i < n_; ++i) {
       if (!nodes_[i].has_view) continue;  // the old design's non-viewing nodes would undercount
       const double s = static_cast<double>(measured_ms) / 1000.0;
@@ -218,7 +225,12 @@ class Bench {
                                        before[i].datagrams_out) / s);
       bytes.push_back(static_cast<double>(after[i].bytes_in + after[i].bytes_out - before[i].bytes_in -
                                           before[i].bytes_out) / s);
+      if (after_ && !nodes_[i].active) {
+        idle_dg.push_back(dg.back());
+        idle_bytes.push_back(bytes.back());
+      }
     }
+    r.idle = idle_dg.size();
     auto mean = [](const std::vector<double>& v) {
       double t = 0;
       for (double x : v) t += x;
@@ -230,6 +242,12 @@ class Bench {
     r.bytes_mean = mean(bytes);
     r.bytes_p99 = Percentile(bytes, 0.99);
     r.bytes_max = bytes.empty() ? 0 : *std::max_element(bytes.begin(), bytes.end());
+    if (!idle_dg.empty()) {
+      r.idle_dg_mean = mean(idle_dg);
+      r.idle_dg_max = *std::max_element(idle_dg.begin(), idle_dg.end());
+      r.idle_bytes_mean = mean(idle_bytes);
+      r.idle_bytes_max = *std::max_element(idle_bytes.begin(), idle_bytes.end());
+    }
     for (size_t i = 0; i < n_; ++i) {
       r.events["stores refused"] += after[i].stores_refused - before[i].stores_refused;
       r.events["rpc timeouts"] += after[i].rpc_timeouts - before[i].rpc_timeouts;
@@ -304,6 +322,7 @@ class Bench {
     for (size_t i = 0; i < n_; ++i) order[i] = i;
     std::shuffle(order.begin(), order.end(), rng_);
     probes_.assign(order.begin(), order.begin() + static_cast<long>(std::min(flags_.probes, n_)));
+    for (size_t k = 0; k < std::min(std::max(flags_.active, flags_.probes), n_); ++k) nodes_.at(order[k]).active = true;
     // The old design above full_before: views (and so probes) on before_views nodes only.
     if (!all_view) probes_.resize(std::min(probes_.size(), flags_.before_views));
     std::set<size_t> probe_set(probes_.begin(), probes_.end());
@@ -344,7 +363,7 @@ class Bench {
         co.sample = flags_.sample;
         n.candidates = std::make_unique<CandidateView>(swarm_.node(i), [this, i] { return RecordOf(i); }, co,
                                                        protocol::IdentityOptions{}, clock, o.rng_seed);
-        n.candidates->Want(n.wants);
+        if (n.active) n.candidates->Want(n.wants);
         n.view = {[c = n.candidates.get(), v = n.directory.get()] {
                     c->Tick();
                     v->Tick();
@@ -381,6 +400,7 @@ class Bench {
           if (measure) WatchChange(i);
         }
         n.publisher->Tick();
+        if (n.active && n.candidates) n.candidates->Want(n.wants);  // as each routed request does
         if (n.has_view) n.view.tick();
         swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(i));
       }
@@ -480,6 +500,10 @@ void PrintRow(const Result& r, const Flags& f) {
               r.bytes_mean, r.bytes_p99, r.bytes_max, r.bytes_mean > 0 ? r.bytes_max / r.bytes_mean : 0, quality,
               r.requests, r.not_found, Percentile(r.staleness_s, 0.5), Percentile(r.staleness_s, 0.99), in_hb,
               r.stale_pairs, r.cpu_s);
+  if (r.idle > 0) {
+    std::printf("    the %zu nodes that route nothing: %.1f datagrams/s mean, %.1f max; %.0f B/s mean, %.0f max\n",
+                r.idle, r.idle_dg_mean, r.idle_dg_max, r.idle_bytes_mean, r.idle_bytes_max);
+  }
   if (f.breakdown) {
     std::printf("    requests not to a best node: %zu with a stale record of the choice, %zu with no candidate free enough\n",
                 r.missed_stale, r.missed_none);
@@ -520,7 +544,7 @@ int main(int argc, char** argv) {
                  "usage: swarm_view_bench [--nodes 100,1000] [--designs before,after] [--heartbeats 4]\n"
                  "                        [--heartbeat-s 10] [--seed 1] [--probes 20] [--full-before 200]\n"
                  "                        [--before-views 4] [--per-model 12] [--poll-every 2]\n"
-                 "                        [--discover-every 3] [--sample 16]\n"
+                 "                        [--discover-every 3] [--sample 16] [--active 20]\n"
                  "                        [--breakdown 1]\n");
     return 2;
   }

@@ -65,6 +65,7 @@ struct CandidateView::Core {
       : self(std::move(s)), options(o), identities(identity), clock(c), rng(seed != 0 ? seed : std::random_device()()) {}
 
   int64_t HeartbeatMs() const { return std::chrono::milliseconds(options.heartbeat).count(); }
+  bool Resting(const Model& m, int64_t now) const { return now - m.wanted_ms > options.rest_after * HeartbeatMs(); }
   int64_t Jitter(int64_t span_ms) { return static_cast<int64_t>(rng() % static_cast<uint64_t>(std::max<int64_t>(span_ms, 1))); }
   double Oldest() const { return clock.WallSeconds() - static_cast<double>(options.max_age.count()); }
 
@@ -242,6 +243,9 @@ bool CandidateView::Want(const std::string& model) {
   std::lock_guard<std::mutex> lock(core_->mu);
   const int64_t now = core_->clock.NowMs();
   if (auto it = core_->models.find(model); it != core_->models.end()) {
+    if (core_->Resting(it->second, now)) {
+      for (Core::Candidate& c : it->second.candidates) c.next_poll_ms = std::min(c.next_poll_ms, now);
+    }
     it->second.wanted_ms = now;
     return false;
   }
@@ -301,6 +305,7 @@ void CandidateView::Tick() {
       return now - entry.second.wanted_ms > core_->options.forget_after * beat;
     });
     for (auto& [name, m] : core_->models) {
+      if (core_->Resting(m, now)) continue;
       core_->Fill(m, now);
       const bool short_of = !m.exhausted && m.candidates.size() + m.pool.size() < core_->options.per_model;
       if (!m.sampling && (now >= m.next_sample_ms || (short_of && now >= m.next_sample_ms - (core_->options.discover_every - 1) * beat))) {

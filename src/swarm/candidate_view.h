@@ -38,6 +38,7 @@ struct CandidateViewOptions {
   size_t pool = 64;          // untried records kept per model
   int max_failures = 2;      // unanswered polls in a row before a candidate goes
   size_t max_models = 16;    // models kept at once; the one asked for least recently goes
+  int rest_after = 6;        // heartbeats without a request before a model's candidates rest
   int forget_after = 30;     // heartbeats without a request before a model is dropped
   // Records (polled or sampled) older than this are not used.
   std::chrono::seconds max_age{30};
@@ -58,7 +59,10 @@ class CandidateView {
   void Start();
   void Stop();
   // A model this node is asked for: from now on it keeps candidates for it, until it has not
-  // been asked for in `forget_after` heartbeats. Cheap when known. True when the model is new.
+  // been asked for in `forget_after` heartbeats. After `rest_after` heartbeats without a
+  // request its candidates rest (no polls, no samples: an idle node costs the swarm only its
+  // publishing); the next request polls them all at once. Cheap when known. True when the
+  // model is new.
   bool Want(const std::string& model);
   // Whether Want(model) was called and the model is still kept.
   bool Wanted(const std::string& model) const;

@@ -231,8 +231,11 @@ httplib::Server::Handler Swarm::Routed(httplib::Server::Handler local, bool open
 
 std::vector<protocol::NodeRecord> Swarm::PeersFor(const std::string& model, const Enough& wait) {
   if (protocol::IsAnyModel(model)) {
-    // Any model: among the candidates of the models this node routes to, or of its own.
-    if (candidates_->Models().empty()) candidates_->Want(SelfRecord().model);
+    // Any model: among the candidates of the models this node routes to, or of its own (each
+    // asked for again, so that resting ones are polled).
+    std::vector<std::string> models = candidates_->Models();
+    if (models.empty()) models.push_back(SelfRecord().model);
+    for (const std::string& m : models) candidates_->Want(m);
     return candidates_->Peers();
   }
   if (!candidates_->Wanted(model) && !DirectoryServes(model)) {

@@ -174,9 +174,35 @@ TEST_F(ScalableViewTest, ACandidateThatStopsAnsweringIsReplaced) {
   }
   swarm_.Kill(dead);
   // Two unanswered polls (a poll every 2 heartbeats) and the dead node is gone.
-  Drive(6 * kHeartbeatS * 1000);
+  for (int beat = 0; beat < 6; ++beat) {
+    nodes_[0].view->Want("odd");  // still routing: its candidates do not rest
+    Drive(kHeartbeatS * 1000);
+  }
   EXPECT_FALSE(Seen(0, dead).has_value());
   EXPECT_EQ(nodes_[0].view->Peers().size(), 4u);
+}
+
+TEST_F(ScalableViewTest, AModelNotAskedForRestsAndIsPolledAgainAtTheNextRequest) {
+  std::vector<protocol::NodeRecord> peers = OddCandidatesOfNodeZero(4);
+  ASSERT_EQ(peers.size(), 4u);
+  const std::string zero = SimulatedSwarm::EndpointOf(0).ToString();
+  size_t polls = 0;
+  swarm_.network().SetTap([&](const dht::Endpoint& from, const dht::Endpoint&, std::string_view datagram) {
+    if (from.ToString() == zero && datagram.find(R"("value_only":true)") != std::string_view::npos) ++polls;
+  });
+  // Asked for 3 heartbeats ago; it rests after 6, and then polls nothing.
+  Drive(4 * kHeartbeatS * 1000);
+  EXPECT_GT(polls, 0u);
+  polls = 0;
+  Drive(6 * kHeartbeatS * 1000);
+  EXPECT_EQ(polls, 0u);
+  EXPECT_TRUE(nodes_[0].view->Wanted("odd"));  // kept, for the next request
+  // The next request: every candidate is polled at once and can be routed to within a second.
+  nodes_[0].view->Want("odd");
+  Drive(1000);
+  EXPECT_GE(polls, 4u);
+  EXPECT_EQ(nodes_[0].view->Peers().size(), 4u);
+  swarm_.network().SetTap(nullptr);
 }
 
 TEST_F(ScalableViewTest, ModelsKeptAreBoundedAndForgottenOnceNoLongerAskedFor) {
@@ -219,7 +245,7 @@ TEST_F(ScalableViewTest, TheDirectoryIsWholeWhenReadWholeAndAGrowingUnionWhenSam
   Drive(3 * kHeartbeatS * 1000);
   EXPECT_FALSE(nodes_[0].directory->Sampled());
   EXPECT_GE(nodes_[0].directory->Nodes().size(), kNodes * 9 / 10);
-  // 60 records are more than the 8 it samples at: after the first read, each is one random page.
+  // 60 records are more than the 8 it samples at: after the first read, each is 8 drawn at random.
   EXPECT_TRUE(nodes_[1].directory->Sampled());
   const size_t union_size = nodes_[1].directory->Nodes().size();
   EXPECT_GT(union_size, 8u);
