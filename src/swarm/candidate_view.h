@@ -1,12 +1,15 @@
 // A view of the swarm whose cost does not grow with the swarm (issue 12): for each model this
 // node is asked for, a bounded set of candidate nodes, each polled directly every other
 // heartbeat (one find_value of its own `node:<id>` record at its DHT port, with "value_only":
-// two datagrams, no lookup). A poll also subscribes: the candidate pushes its record to its
+// two datagrams, no lookup; the poll names the digest of the copy held, and a record that did
+// not change is not sent again). A poll also subscribes: the candidate pushes its record to its
 // pollers the moment its load changes (DhtNode::Notify), so a slot filling or freeing is seen
-// within a round trip, at a cost that follows the load changes, not the clock. Candidates come from small samples of `model:<name>` (SampleAsync: a lookup, the
-// first page of the first storing nodes it reaches) taken every few heartbeats; each heartbeat
-// the worst candidate makes room for an untried one, so the set drifts toward free nodes, and
-// a candidate that stops answering goes at once. See docs/ARCHITECTURE.md for the figures.
+// within a round trip, at a cost that follows the load changes, not the clock. Candidates come
+// from small samples of `model:<name>` (SampleAsync: a lookup that ends with a few records
+// drawn at random by the first storing node it reaches) taken every few heartbeats; the worst
+// candidate makes room for an untried one now and then, so the set drifts toward free nodes,
+// and a candidate that stops answering goes. A model not asked for lately rests: nothing is
+// polled or sampled for it until its next request. See docs/ARCHITECTURE.md for the figures.
 //
 // Thread-safe. Start() runs Tick() on a thread of its own four times a second; a driver of a
 // driven DHT node (the swarm benchmark) calls Tick() itself instead.
