@@ -211,15 +211,15 @@ std::shared_ptr<LookupHandle::State> DhtNode::NewLookupState() const {
 }
 
 LookupHandle DhtNode::PublishAsync(std::string key, Record record, std::function<void(Result<size_t>)> done,
-                                   size_t replicas) {
+                                   size_t replicas, bool spread) {
   auto state = NewLookupState();
   NodeCore::CancelFlag cancel(state, &state->cancel_requested());
   Post([core = impl_->core.get(), key = std::move(key), record = std::move(record), done = std::move(done), state,
-        cancel, replicas]() mutable {
+        cancel, replicas, spread]() mutable {
     core->Publish(
         std::move(key), std::move(record),
         [state, done = std::move(done)](Result<size_t> r) { state->Complete([&] { done(std::move(r)); }); }, cancel,
-        replicas);
+        replicas, spread);
   });
   return LookupHandle(std::move(state));
 }

@@ -70,9 +70,11 @@ class DhtNode {
   // refuses: see storage.h), TooLarge, Unavailable (no node stored it, or the node is
   // stopped). `done` runs on the loop thread, never after the handle is cancelled.
   // `replicas` < k stores at that many of the closest nodes only (0: here only, no lookup): a
-  // key read often by few, or republished often, need not cost k stores each time.
+  // key read often by few, or republished often, need not cost k stores each time. `spread`:
+  // those replicas drawn at random among the k closest, not the nearest, so that a key that
+  // very many nodes publish and sample has k storing nodes sharing the load, not `replicas`.
   [[nodiscard]] LookupHandle PublishAsync(std::string key, Record record, std::function<void(Result<size_t>)> done,
-                                          size_t replicas = SIZE_MAX);
+                                          size_t replicas = SIZE_MAX, bool spread = false);
   // As PublishAsync, detached: ends by the lookup deadline at the latest.
   std::future<Result<size_t>> Publish(std::string key, Record record);
 

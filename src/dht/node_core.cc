@@ -400,7 +400,7 @@ bool NodeCore::AcceptRecord(const std::string& key, const Record& record) const 
 }
 
 void NodeCore::Publish(std::string key, Record record, std::function<void(Result<size_t>)> done, CancelFlag cancel,
-                       size_t replicas) {
+                       size_t replicas, bool spread) {
   if (cancel && cancel->load()) return;
   if (!running_) return done(Status::Unavailable("DHT node is not running"));
   if (Status s = CheckKey(key); !s.ok()) return done(s);
@@ -423,8 +423,9 @@ void NodeCore::Publish(std::string key, Record record, std::function<void(Result
         done(r);
       });
   // The lookup finds the k closest as for any key (so readers, who look up k, find the
-  // stores); the record goes to the n nearest of them.
+  // stores); the record goes to the n nearest of them, or to n drawn at random when spread.
   put->StoreAtMost(n);
+  if (spread) put->SpreadOver(rng_());
   if (known != known_closest_.end() && known->second.uses_left-- > 0) {
     put->StartAt(known->second.contacts);
   } else {

@@ -65,7 +65,7 @@ class NodeCore final : public TraversalHost {
   // See DhtNode::PublishAsync / GetAsync. A lookup cancelled before it starts never starts.
   // `replicas`: how many of the closest nodes get the record (at most k; 0: this node only).
   void Publish(std::string key, Record record, std::function<void(Result<size_t>)> done, CancelFlag cancel = nullptr,
-               size_t replicas = SIZE_MAX);
+               size_t replicas = SIZE_MAX, bool spread = false);
   // `sample` > 0: see DhtNode::SampleAsync.
   void Get(std::string key, std::function<void(Result<GetResult>)> done, CancelFlag cancel = nullptr,
            size_t sample = 0);

@@ -1,5 +1,8 @@
 #include "dht/put_value.h"
 
+#include <algorithm>
+#include <random>
+
 namespace llamanet::dht {
 
 PutValue::PutValue(TraversalHost& host, std::string key, Record record, size_t k, size_t alpha, size_t already_stored,
@@ -40,8 +43,10 @@ void PutValue::StoreAt(const std::vector<ContactInfo>& closest, const LookupStat
   if (finished_) return;
   stats_ = lookup;
   if (closest.size() > store_count_) {
-    std::vector<ContactInfo> nearest(closest.begin(), closest.begin() + static_cast<std::ptrdiff_t>(store_count_));
-    return StoreAt(nearest, lookup);
+    std::vector<ContactInfo> chosen = closest;
+    if (spread_seed_ != 0) std::shuffle(chosen.begin(), chosen.end(), std::mt19937_64(spread_seed_));
+    chosen.resize(store_count_);
+    return StoreAt(chosen, lookup);
   }
   if (on_closest_ && !closest.empty()) on_closest_(closest);
   if (closest.empty()) {

@@ -26,6 +26,9 @@ class PutValue final : public Lookup, public std::enable_shared_from_this<PutVal
   void Start(const std::vector<ContactInfo>& seeds);
   // Stores at the `count` closest of the k the lookup finds (all k by default).
   void StoreAtMost(size_t count) { store_count_ = count; }
+  // With StoreAtMost: the `count` drawn at random (from `seed`) among the closest found, not
+  // the nearest, so that the stores of many publishers spread over all of them.
+  void SpreadOver(uint64_t seed) { spread_seed_ = seed | 1; }
   // Stores at `closest` (found by an earlier lookup of the same key) without a lookup.
   void StartAt(const std::vector<ContactInfo>& closest);
   // Called with the closest nodes a lookup found, before storing there (for reuse by StartAt).
@@ -44,6 +47,7 @@ class PutValue final : public Lookup, public std::enable_shared_from_this<PutVal
   const Record record_;
   const size_t k_;
   size_t store_count_ = SIZE_MAX;
+  uint64_t spread_seed_ = 0;  // 0: the nearest
   std::function<void(const std::vector<ContactInfo>&)> on_closest_;
   const size_t alpha_;
   Done done_;

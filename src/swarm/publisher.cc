@@ -1,13 +1,17 @@
 #include "swarm/publisher.h"
 
 #include <cmath>
+#include <optional>
 
 #include "core/log.h"
+#include "swarm/swarm_size.h"
 
 namespace llamanet::swarm {
 namespace {
 constexpr auto kPollInterval = std::chrono::milliseconds(250);  // how fast a load change is seen
 constexpr auto kMinGap = std::chrono::seconds(1);                // publishes at most this often
+constexpr size_t kSpreadAbove = 64;                               // nodes; see Scalable()
+constexpr size_t kAllNodesPublishers = 256;                       // per round; see Scalable()
 }  // namespace
 
 PublishPlan PublishPlan::Everything() {
@@ -19,7 +23,13 @@ PublishPlan PublishPlan::Everything() {
 PublishPlan PublishPlan::Scalable() {
   PublishPlan p;
   // Records live 3 heartbeats (the DHT's TTL), so a key published every 2 stays filled.
-  p.keys = {{Key::kModel, 2, 3}, {Key::kNode, 2, 3}, {Key::kAllNodes, 2, 3}};
+  // Up to 64 nodes, all_nodes stays on the nearest nodes of its key, where a Python reader
+  // (one page) finds every C++ node; beyond, a page holds a small part of it anyway. Beyond
+  // 256, a rotating share of 256 nodes publishes there a round: every node publishing would
+  // load the key's storing nodes in proportion to the swarm.
+  p.keys = {{Key::kModel, 2, 3, kSpreadAbove},
+            {Key::kNode, 2, 3},
+            {Key::kAllNodes, 2, 3, kSpreadAbove, kAllNodesPublishers}};
   p.local_on_change = true;
   p.publish_marked_change = false;
   return p;
@@ -120,9 +130,21 @@ void Publisher::PublishOnce(const protocol::NodeRecord& r, int64_t beat, bool al
   // Nodes publish a key every few heartbeats at phases of their own, so a key's storing nodes
   // get an even stream rather than bursts.
   const auto phase = static_cast<int64_t>(std::hash<std::string>()(r.node_id) % 1024);
+  std::optional<size_t> swarm_size;  // read once, when a key asks for it
   for (const PublishPlan::Entry& e : plan_.keys) {
     const bool due = all || (beat + phase) % e.every == 0;
     if (!due && e.key != PublishPlan::Key::kNode) continue;
+    if (due && (e.spread_above != SIZE_MAX || e.publishers_at_most != SIZE_MAX) && !swarm_size) {
+      dht::DhtSnapshot snap = dht_.Snapshot();
+      std::vector<std::string> contacts;
+      for (const dht::DhtContact& c : snap.contacts) contacts.push_back(c.node_id);
+      swarm_size = EstimateSwarmSize(snap.node_id, contacts).nodes;
+    }
+    if (due && swarm_size && *swarm_size > e.publishers_at_most) {
+      const auto round = static_cast<uint64_t>((beat + phase) / e.every);
+      if (std::hash<std::string>()(r.node_id + ':' + std::to_string(round)) % *swarm_size >= e.publishers_at_most) continue;
+    }
+    const bool spread = due && swarm_size && *swarm_size > e.spread_above;
     // Not due to the swarm, `node:<id>` is still renewed here: peers polling this node read it.
     dht_.PublishAsync(KeyName(e.key, r), *signed_record,
                       [shared = shared_, &clock = clock_](Result<size_t> n) {
@@ -130,7 +152,7 @@ void Publisher::PublishOnce(const protocol::NodeRecord& r, int64_t beat, bool al
                         std::lock_guard<std::mutex> lock(shared->mu);
                         shared->last_heartbeat = clock.WallSeconds();
                       },
-                      due ? e.replicas : 0)
+                      due ? e.replicas : 0, spread)
         .Detach();
   }
   LN_DEBUG << "publishing the record (load " << r.load << ")";

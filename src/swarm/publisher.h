@@ -29,6 +29,14 @@ struct PublishPlan {
     Key key;
     int every = 1;                // heartbeats between publishes
     size_t replicas = SIZE_MAX;   // closest nodes that store it (capped at k)
+    // Above this many nodes in the swarm (as estimated from the routing table), the replicas
+    // are drawn at random among the k closest (DhtNode::PublishAsync's `spread`): every node
+    // publishes to the key, so its nearest nodes alone would carry the whole swarm.
+    size_t spread_above = SIZE_MAX;
+    // Above this many nodes in the swarm, only about this many publish to the key in a round
+    // (a different share of the nodes each round): a key read a page at a time (all_nodes, by
+    // Python nodes) needs a rotating sample of the swarm, not every node's record.
+    size_t publishers_at_most = SIZE_MAX;
   };
   std::vector<Entry> keys;
   // Every load change also goes at once to this node's own copy of `node:<id>` and to the

@@ -116,6 +116,46 @@ TEST_F(SimulationTest, WithdrawnRecordsDisappearAtOnce) {
   EXPECT_EQ(s.found, 0u);
 }
 
+TEST_F(SimulationTest, SpreadReplicasShareAKeyAmongItsClosestNodes) {
+  Grow(60);
+  auto record_of = [&](size_t i) {
+    return *ParseRecord(R"({"node_id":")" + swarm_.node(i).id().ToHex() + R"(","last_seen":)" +
+                        std::to_string(swarm_.network().clock().WallSeconds()) + "}");
+  };
+  // 50 publishers, 3 replicas each: on the 3 nearest nodes of the key, or spread over its k
+  // closest.
+  auto holders = [&](const std::string& key, bool spread) {
+    size_t stored = 0;
+    for (size_t i = 0; i < 50; ++i) {
+      swarm_.node(i).PublishAsync(key, record_of(i), [&](Result<size_t> r) { stored += r.ok() ? 1 : 0; }, 3, spread).Detach();
+      swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(i));
+    }
+    EXPECT_TRUE(swarm_.RunUntil([&] { return stored == 50; }, 10'000));
+    // Publishers keep their own record too: a storing node is one that holds others'.
+    size_t n = 0;
+    for (size_t i = 0; i < 60; ++i) {
+      std::optional<size_t> held;
+      swarm_.node(59 - (i == 59)).AskAsync(SimulatedSwarm::EndpointOf(i), key, "", [&](Result<GetResult> r) {
+            held = r.ok() ? r->records.size() : 0;
+          }).Detach();
+      swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(59 - (i == 59)));
+      EXPECT_TRUE(swarm_.RunUntil([&] { return held.has_value(); }, 5'000));
+      n += held.value_or(0) >= 3 ? 1 : 0;
+    }
+    return n;
+  };
+  const size_t near = holders("model:near", false);
+  const size_t spread = holders("model:spread", true);
+  EXPECT_LE(near, 6u);
+  EXPECT_GE(spread, 2 * near);
+  EXPECT_GE(spread, 10u);
+  // A whole read still finds every record: it merges the k closest.
+  std::optional<GetResult> all;
+  swarm_.Get(55, "model:spread", [&](Result<GetResult> r) { all = r.ok() ? *r : GetResult{}; });
+  ASSERT_TRUE(swarm_.RunUntil([&] { return all.has_value(); }, 10'000));
+  EXPECT_EQ(all->records.size(), 50u);
+}
+
 TEST_F(SimulationTest, SampleAskNotifyAndFewReplicas) {
   // The calls the scalable swarm view (swarm/candidate_view.h) is made of.
   Grow(60);

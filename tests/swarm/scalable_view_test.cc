@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 
 #include "dht/node_id.h"
 #include "dht/simulated_swarm.h"
@@ -51,7 +52,7 @@ class ScalableViewTest : public ::testing::Test {
     return r;
   }
 
-  void Build(CandidateViewOptions options) {
+  void Build(CandidateViewOptions options, PublishPlan plan = PublishPlan::Scalable()) {
     nodes_.resize(kNodes);
     std::mt19937_64 rng(11);
     for (size_t i = 0; i < kNodes; ++i) {
@@ -66,7 +67,7 @@ class ScalableViewTest : public ::testing::Test {
       ASSERT_TRUE(swarm_.AddNode(o).ok());
       const dht::Clock& clock = swarm_.network().clock();
       nodes_[i].publisher = std::make_unique<Publisher>(swarm_.node(i), key, [this, i] { return RecordOf(i); },
-                                                        std::chrono::seconds(kHeartbeatS), clock, PublishPlan::Scalable());
+                                                        std::chrono::seconds(kHeartbeatS), clock, plan);
       nodes_[i].view = std::make_unique<CandidateView>(swarm_.node(i), [this, i] { return RecordOf(i); }, options,
                                                        protocol::IdentityOptions{}, clock, o.rng_seed);
     }
@@ -163,6 +164,36 @@ TEST_F(ScalableViewTest, AllNodesStillCarriesTheSignedRecordsPythonNodesRead) {
   std::vector<protocol::NodeRecord> read = protocol::ReadNodeRecords(book, *got, swarm_.network().clock().WallSeconds());
   EXPECT_GE(read.size(), kNodes * 9 / 10) << "all_nodes holds " << read.size() << " of " << kNodes;
   for (const dht::Record& r : *got) EXPECT_TRUE(r.is_signed());
+}
+
+TEST_F(ScalableViewTest, InALargeSwarmAllNodesHoldsARotatingShareOfTheNodes) {
+  // Thresholds scaled down to this 60-node swarm: above 10 nodes, about 12 publish to
+  // all_nodes a round, spread over the key's closest nodes.
+  PublishPlan plan = PublishPlan::Scalable();
+  for (PublishPlan::Entry& e : plan.keys) {
+    if (e.key != PublishPlan::Key::kAllNodes) continue;
+    e.spread_above = 10;
+    e.publishers_at_most = 12;
+  }
+  Build(CandidateViewOptions{}, plan);
+  auto read_all_nodes = [&](size_t reader) {
+    std::optional<std::vector<dht::Record>> got;
+    swarm_.Get(reader, "all_nodes", [&](Result<dht::GetResult> r) { got = r.ok() ? r->records : std::vector<dht::Record>{}; });
+    EXPECT_TRUE(swarm_.RunUntil([&] { return got.has_value(); }, 10'000));
+    std::set<std::string> ids;
+    for (const dht::Record& r : got.value_or(std::vector<dht::Record>{})) ids.insert(r.node_id);
+    return ids;
+  };
+  Drive(3 * kHeartbeatS * 1000);  // the first round publishes everywhere (a starting node's size is unknown)
+  std::set<std::string> seen;
+  for (int round = 0; round < 4; ++round) {
+    Drive(2 * kHeartbeatS * 1000);
+    std::set<std::string> now = read_all_nodes(5);
+    EXPECT_GE(now.size(), 3u);
+    EXPECT_LE(now.size(), 40u) << "every node still publishes to all_nodes";
+    seen.insert(now.begin(), now.end());
+  }
+  EXPECT_GT(seen.size(), 24u) << "the share does not rotate";  // the same 12 or so each round
 }
 
 TEST_F(ScalableViewTest, ACandidateThatStopsAnsweringIsReplaced) {
