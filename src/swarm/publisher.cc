@@ -130,15 +130,12 @@ void Publisher::PublishOnce(const protocol::NodeRecord& r, int64_t beat, bool al
   // Nodes publish a key every few heartbeats at phases of their own, so a key's storing nodes
   // get an even stream rather than bursts.
   const auto phase = static_cast<int64_t>(std::hash<std::string>()(r.node_id) % 1024);
-  std::optional<size_t> swarm_size;  // read once, when a key asks for it
+  std::optional<size_t> swarm_size;  // read when a key asks for it
   for (const PublishPlan::Entry& e : plan_.keys) {
     const bool due = all || (beat + phase) % e.every == 0;
     if (!due && e.key != PublishPlan::Key::kNode) continue;
     if (due && (e.spread_above != SIZE_MAX || e.publishers_at_most != SIZE_MAX) && !swarm_size) {
-      dht::DhtSnapshot snap = dht_.Snapshot();
-      std::vector<std::string> contacts;
-      for (const dht::DhtContact& c : snap.contacts) contacts.push_back(c.node_id);
-      swarm_size = EstimateSwarmSize(snap.node_id, contacts).nodes;
+      swarm_size = SwarmSizeNow();
     }
     if (due && swarm_size && *swarm_size > e.publishers_at_most) {
       const auto round = static_cast<uint64_t>((beat + phase) / e.every);
@@ -156,6 +153,15 @@ void Publisher::PublishOnce(const protocol::NodeRecord& r, int64_t beat, bool al
         .Detach();
   }
   LN_DEBUG << "publishing the record (load " << r.load << ")";
+}
+
+size_t Publisher::SwarmSizeNow() {
+  const int64_t now = clock_.NowMs();
+  if (!swarm_size_ || now - swarm_size_ms_ >= 10 * std::chrono::milliseconds(heartbeat_).count()) {
+    swarm_size_ = EstimateSwarmSize(dht_.Snapshot()).nodes;
+    swarm_size_ms_ = now;
+  }
+  return *swarm_size_;
 }
 
 void Publisher::Withdraw(std::chrono::milliseconds timeout) {

@@ -83,6 +83,9 @@ class Publisher {
   // Publishes to the plan's keys that are due at heartbeat `beat` (every key when `all`).
   void PublishOnce(const protocol::NodeRecord& r, int64_t beat, bool all);
   std::optional<dht::Record> Signed(const protocol::NodeRecord& r) const;
+  // The swarm's size as the routing table estimates it, read again every 10 heartbeats at most
+  // (a snapshot waits for the DHT's loop, which a flood of datagrams may keep busy).
+  size_t SwarmSizeNow();
 
   dht::DhtNode& dht_;
   const dht::IdentityKey key_;
@@ -100,6 +103,8 @@ class Publisher {
   std::optional<int64_t> last_ms_;                     // Tick's caller only
   std::optional<protocol::NodeRecord> last_published_;  // Tick's caller only
   std::optional<protocol::NodeRecord> last_local_;      // Tick's caller only
+  std::optional<size_t> swarm_size_;                    // Tick's caller only
+  int64_t swarm_size_ms_ = 0;                           // Tick's caller only: when read
   std::thread thread_;
 };
 

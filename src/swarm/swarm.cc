@@ -291,10 +291,7 @@ std::vector<std::string> Swarm::Models() const {
 
 SwarmSize Swarm::Size(size_t listed) {
   if (!view_->Sampled()) return SwarmSize{listed, false};
-  dht::DhtSnapshot snap = dht_->Snapshot();
-  std::vector<std::string> contacts;
-  for (const dht::DhtContact& c : snap.contacts) contacts.push_back(c.node_id);
-  SwarmSize size = EstimateSwarmSize(snap.node_id, contacts);
+  SwarmSize size = EstimateSwarmSize(dht_->Snapshot());
   size.nodes = std::max(size.nodes, listed);
   size.estimated = true;
   return size;

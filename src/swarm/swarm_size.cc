@@ -40,4 +40,10 @@ SwarmSize EstimateSwarmSize(const std::string& self, const std::vector<std::stri
   return SwarmSize{std::max(distances.size() + 1, static_cast<size_t>(std::llround(n))), true};
 }
 
+SwarmSize EstimateSwarmSize(const dht::DhtSnapshot& snapshot, size_t k) {
+  std::vector<std::string> contacts;
+  for (const dht::DhtContact& c : snapshot.contacts) contacts.push_back(c.node_id);
+  return EstimateSwarmSize(snapshot.node_id, contacts, k);
+}
+
 }  // namespace llamanet::swarm

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "dht/dht_options.h"
+
 namespace llamanet::swarm {
 
 struct SwarmSize {
@@ -16,5 +18,7 @@ struct SwarmSize {
 
 // `self` and `contacts` are DHT ids in hex, as wide as each other (others are skipped).
 SwarmSize EstimateSwarmSize(const std::string& self, const std::vector<std::string>& contacts, size_t k = 20);
+// The same from a node's snapshot (DhtNode::Snapshot): its id and its routing table.
+SwarmSize EstimateSwarmSize(const dht::DhtSnapshot& snapshot, size_t k = 20);
 
 }  // namespace llamanet::swarm

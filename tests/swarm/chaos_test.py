@@ -12,7 +12,7 @@ Goals (checked, exit 1 otherwise): no request fails that had not started on a fa
 requests that start while a node is frozen do not wait on it; views converge within
 CONVERGE_S after each fault; RSS grows < 50% per node. Runtime is bounded (~2-3 min).
 """
-from http.client import HTTPConnection
+from http.client import HTTPConnection, HTTPException
 import json
 import os
 import random
@@ -71,7 +71,7 @@ def send(req, port):
         try:
             conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
             resp = conn.getresponse()
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, HTTPException) as e:
             req.failure, req.reason = "before first byte", type(e).__name__
             return
         req.served_by = resp.getheader("X-LlamaNet-Node")
@@ -85,7 +85,7 @@ def send(req, port):
                 req.ok = isinstance(doc.get("choices"), list)
                 if not req.ok:
                     req.failure, req.reason = "mid-stream", "no choices"
-            except (OSError, ValueError) as e:
+            except (OSError, ValueError, HTTPException) as e:
                 req.failure, req.reason = "mid-stream", "body: %s" % type(e).__name__
             return
         events = 0
@@ -107,7 +107,7 @@ def send(req, port):
                 if req.kind == "native-stream" and event.get("finished"):
                     req.ok = True
                     return
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, HTTPException) as e:
             req.failure, req.reason = "mid-stream", "%s after %d events" % (type(e).__name__, events)
             return
         req.failure, req.reason = "mid-stream", "stream ended without its end after %d events" % events
@@ -364,7 +364,7 @@ def main(argv):
         for r in failed:
             key = (r.failure, "excused" if excused(r, faults) else "NOT excused")
             by_class[key] = by_class.get(key, 0) + 1
-        for (kind, verdict), count in sorted(by_class.items()):
+        for (kind, verdict), count in sorted(by_class.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
             print("  failed %s (%s): %d" % (kind, verdict, count))
         bad = [r for r in failed if not excused(r, faults)]
         for r in failed[:20]:
