@@ -93,7 +93,8 @@ class DhtNode {
   // ("value_only": no contacts): how a node polls a peer for its own `node:<id>` record, i.e.
   // its current load. `known`: the ContentDigest (record.h) of the copy the caller holds, or
   // "": a peer whose record still says the same answers GetResult::unchanged instead of
-  // sending it again. Unavailable when it does not answer (after a resend).
+  // sending it again (never set for a poll without `known`, whatever the peer says).
+  // Unavailable when it does not answer (after a resend).
   [[nodiscard]] LookupHandle AskAsync(Endpoint at, std::string key, std::string known,
                                       std::function<void(Result<GetResult>)> done);
 

@@ -493,13 +493,15 @@ void NodeCore::Ask(const Endpoint& at, std::string key, std::string known,
   r.type = RequestType::kFindValue;
   r.key = key;
   r.value_only = true;
+  const bool sent_known = !known.empty();
   r.known = std::move(known);
   auto shared_done = std::make_shared<std::function<void(Result<GetResult>)>>(std::move(done));
   RpcCallbacks callbacks;
-  callbacks.on_reply = [this, key, shared_done](const Response& response) {
+  callbacks.on_reply = [this, key, sent_known, shared_done](const Response& response) {
     GetResult result;
     result.stats.messages = 1;
-    result.unchanged = response.unchanged && !response.value;
+    // "unchanged" answers a digest; to a poll that sent none it says nothing.
+    result.unchanged = response.unchanged && !response.value && sent_known;
     if (response.value) {
       for (const Record& rec : response.value->records) {
         if (!rec.withdrawn && AcceptRecord(key, rec)) result.records.push_back(rec);

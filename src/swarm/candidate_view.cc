@@ -131,12 +131,11 @@ struct CandidateView::Core {
     auto it = std::find_if(cs.begin(), cs.end(), [&](const Candidate& c) { return c.record.node_id == p.node_id; });
     if (it == cs.end()) return;
     it->polling = false;
-    // "unchanged" answers a poll that sent a digest (to any other, it is no answer), and
+    // "unchanged" (only ever the answer to a poll that sent a digest: DhtNode::AskAsync)
     // vouches for the copy held only when it answers that copy's digest (a push may have
     // replaced the copy while the poll was out).
-    const bool vouched = answer.unchanged && !p.known.empty();
-    const bool unchanged = vouched && p.known == it->digest;
-    if (!answer.answered || (!vouched && !answer.record)) {
+    const bool unchanged = answer.unchanged && p.known == it->digest;
+    if (!answer.answered || (!answer.unchanged && !answer.record)) {
       if (++it->failures >= options.max_failures) cs.erase(it);
       return;
     }
@@ -198,7 +197,6 @@ CandidateView::CandidateView(dht::DhtNode& dht, std::function<protocol::NodeReco
 void CandidateView::Pushed(const std::shared_ptr<Core>& core, const dht::Record& record) {
   std::vector<protocol::NodeRecord> read = protocol::ReadNodeRecords(core->identities, {record}, core->clock.WallSeconds());
   if (read.empty()) return;
-  const std::string digest = dht::ContentDigest(record);
   std::lock_guard<std::mutex> lock(core->mu);
   if (core->stopped) return;
   for (auto& [name, m] : core->models) {
@@ -206,7 +204,7 @@ void CandidateView::Pushed(const std::shared_ptr<Core>& core, const dht::Record&
       if (c.record.node_id == read.front().node_id && read.front().last_seen > c.record.last_seen &&
           read.front().model == name) {
         c.record = read.front();
-        c.digest = digest;
+        c.digest = dht::ContentDigest(record);  // only for a candidate's push
       }
     }
   }

@@ -4,6 +4,7 @@
 // messages with the honest records. Also: deadlines, and cancelling a lookup.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 
 #include "dht/record_signing.h"
@@ -27,6 +28,7 @@ class Rogue final : public MemoryNetwork::Host {
     kGarbagePages,  // a valid first page (total 1000), then undecodable pages
     kGarbage,       // every find_value: an undecodable reply with the right id
     kFixed,         // every find_value: `fixed` as the whole set
+    kUnchanged,     // every find_value: "unchanged", whether or not it was sent a digest
   };
   Rogue(MemoryNetwork& net, Endpoint at, std::string id, Mode mode)
       : transport_(net.Attach(at, this)), id_(std::move(id)), mode_(mode), clock_(net.clock()) {}
@@ -89,6 +91,8 @@ class Rogue final : public MemoryNetwork::Host {
         return nullptr;
       case Mode::kFixed:
         return {{"value", fixed}};
+      case Mode::kUnchanged:
+        return {{"unchanged", true}};
     }
     return nullptr;
   }
@@ -373,6 +377,28 @@ TEST_F(LookupBoundsTest, StoppingTheNodeCompletesItsLookups) {
   swarm_.network().RunFor(50);
   swarm_.node(kAsker).Stop();
   EXPECT_TRUE(called);
+}
+
+TEST_F(LookupBoundsTest, AnUnchangedAnswerCountsOnlyForAPollThatNamedADigest) {
+  SetUpSwarm();
+  Rogue& rogue = AddRogue(Rogue::Mode::kUnchanged);
+  auto ask = [&](std::string known) {
+    std::optional<Result<GetResult>> got;
+    swarm_.node(kAsker).AskAsync(Endpoint{"203.0.113.1", 6666}, "node:" + std::string(16, 'a'), known,
+                                 [&](Result<GetResult> r) { got = std::move(r); }).Detach();
+    swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(kAsker));
+    EXPECT_TRUE(swarm_.RunUntil([&] { return got.has_value(); }, 5'000));
+    return got.value_or(Result<GetResult>(Status::Unavailable("no answer")));
+  };
+  // A lying peer says "unchanged" to a poll that named no copy: nothing is vouched for.
+  Result<GetResult> blind = ask("");
+  ASSERT_TRUE(blind.ok());
+  EXPECT_FALSE(blind->unchanged);
+  EXPECT_TRUE(blind->records.empty());
+  Result<GetResult> named = ask("0123456789abcdef");
+  ASSERT_TRUE(named.ok());
+  EXPECT_TRUE(named->unchanged);
+  EXPECT_EQ(rogue.find_values, 2u);
 }
 
 }  // namespace
