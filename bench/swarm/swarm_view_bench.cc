@@ -43,6 +43,7 @@
 #include "dht/simulated_swarm.h"
 #include "protocol/identity.h"
 #include "swarm/candidate_view.h"
+#include "swarm/model_key.h"
 #include "swarm/publisher.h"
 #include "swarm/router.h"
 #include "swarm/swarm_view.h"
@@ -161,6 +162,8 @@ struct Result {
   double cpu_s = 0;
   std::map<std::string, std::pair<double, double>> kinds;  // per node: datagrams/s, bytes/s sent
   std::map<std::string, double> hottest_kinds;              // the hottest node: bytes/s sent+received
+  std::vector<std::string> hottest_place;                   // the hottest node's place near each model key
+  size_t hottest_index = 0;                                 // its index: the order in which nodes joined
   std::map<std::string, uint64_t> events;                   // swarm totals over the measure
   size_t idle = 0;                                          // nodes that route nothing (--active)
   double idle_dg_mean = 0, idle_dg_max = 0, idle_bytes_mean = 0, idle_bytes_max = 0;
@@ -275,6 +278,17 @@ class Bench {
       }
       for (const auto& [kind, b] : by_node[SimulatedSwarm::EndpointOf(hottest).ToString()]) {
         r.hottest_kinds[kind] = static_cast<double>(b) * 1000.0 / static_cast<double>(measured_ms);
+      }
+      // Where it sits: for each model key, how many nodes are closer to the key, and how many
+      // leading bits its id shares with the key's target (the key's region, model_key.h).
+      const dht::NodeId me = swarm_.node(hottest).id();
+      r.hottest_index = hottest;
+      for (int m = 0; m < kModels; ++m) {
+        const dht::NodeId key = dht::KeyTarget(ModelKey("model-" + std::to_string(m)));
+        size_t closer = 0;
+        for (size_t i = 0; i < n_; ++i) closer += dht::NodeId::Closer(key, swarm_.node(i).id(), me) ? 1 : 0;
+        r.hottest_place.push_back("model-" + std::to_string(m) + ": " + std::to_string(closer) + " nodes closer, " +
+                                  std::to_string(159 - me.DistanceBit(key)) + " bits shared");
       }
     }
     r.requests = requests_;
@@ -510,6 +524,9 @@ void PrintRow(const Result& r, const Flags& f) {
     std::printf("    sent per node, by kind:\n");
     for (const auto& [kind, v] : r.kinds) std::printf("      %-36s %7.2f dgram/s %8.0f B/s\n", kind.c_str(), v.first, v.second);
     for (const auto& [what, count] : r.events) std::printf("    %s: %llu\n", what.c_str(), static_cast<unsigned long long>(count));
+    std::printf("    the hottest node (node %zu), by model key:", r.hottest_index);
+    for (const std::string& place : r.hottest_place) std::printf(" %s;", place.c_str());
+    std::printf("\n");
     std::printf("    the hottest node, by kind (over 500 B/s):\n");
     for (const auto& [kind, b] : r.hottest_kinds) {
       if (b > 500) std::printf("      %-47s %8.0f B/s\n", kind.c_str(), b);

@@ -211,7 +211,7 @@ std::shared_ptr<LookupHandle::State> DhtNode::NewLookupState() const {
 }
 
 LookupHandle DhtNode::PublishAsync(std::string key, Record record, std::function<void(Result<size_t>)> done,
-                                   size_t replicas, bool spread) {
+                                   size_t replicas, std::optional<Spread> spread) {
   auto state = NewLookupState();
   NodeCore::CancelFlag cancel(state, &state->cancel_requested());
   Post([core = impl_->core.get(), key = std::move(key), record = std::move(record), done = std::move(done), state,
@@ -224,14 +224,15 @@ LookupHandle DhtNode::PublishAsync(std::string key, Record record, std::function
   return LookupHandle(std::move(state));
 }
 
-LookupHandle DhtNode::SampleAsync(std::string key, size_t count, std::function<void(Result<GetResult>)> done) {
+LookupHandle DhtNode::SampleAsync(std::string key, size_t count, std::function<void(Result<GetResult>)> done,
+                                  std::optional<Spread> spread) {
   auto state = NewLookupState();
   NodeCore::CancelFlag cancel(state, &state->cancel_requested());
-  Post([core = impl_->core.get(), key = std::move(key), done = std::move(done), state, cancel, count]() mutable {
+  Post([core = impl_->core.get(), key = std::move(key), done = std::move(done), state, cancel, count, spread]() mutable {
     core->Get(
         std::move(key),
         [state, done = std::move(done)](Result<GetResult> r) { state->Complete([&] { done(std::move(r)); }); }, cancel,
-        std::max<size_t>(count, 1));
+        std::max<size_t>(count, 1), spread);
   });
   return LookupHandle(std::move(state));
 }

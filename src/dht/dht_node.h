@@ -26,6 +26,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,7 @@
 #include "dht/lookup_handle.h"
 #include "dht/node_id.h"
 #include "dht/record.h"
+#include "dht/spread.h"
 #include "dht/transport.h"
 
 namespace llamanet::dht {
@@ -70,11 +72,12 @@ class DhtNode {
   // refuses: see storage.h), TooLarge, Unavailable (no node stored it, or the node is
   // stopped). `done` runs on the loop thread, never after the handle is cancelled.
   // `replicas` < k stores at that many of the closest nodes only (0: here only, no lookup): a
-  // key read often by few, or republished often, need not cost k stores each time. `spread`:
-  // those replicas drawn at random among the k closest, not the nearest, so that a key that
-  // very many nodes publish and sample has k storing nodes sharing the load, not `replicas`.
+  // key read often by few, or republished often, need not cost k stores each time. `spread`
+  // (spread.h): those replicas drawn at random among the k closest of a random point of the
+  // key's region, not the nearest of sha1(key), so that a key that very many nodes publish and
+  // sample has many storing nodes sharing the load, not `replicas`.
   [[nodiscard]] LookupHandle PublishAsync(std::string key, Record record, std::function<void(Result<size_t>)> done,
-                                          size_t replicas = SIZE_MAX, bool spread = false);
+                                          size_t replicas = SIZE_MAX, std::optional<Spread> spread = std::nullopt);
   // As PublishAsync, detached: ends by the lookup deadline at the latest.
   std::future<Result<size_t>> Publish(std::string key, Record record);
 
@@ -88,7 +91,11 @@ class DhtNode {
   std::future<Result<std::vector<Record>>> Get(std::string key);
   // As GetAsync, for a sample of a large set: the first page of each storing node reached, the
   // lookup ending as soon as it holds `count` records. Costs a lookup, not the whole set.
-  [[nodiscard]] LookupHandle SampleAsync(std::string key, size_t count, std::function<void(Result<GetResult>)> done);
+  // `spread`: the sample heads for a random point of the key's region (spread.h), where
+  // publishers that spread the key placed it, and asks the nodes on the way for contacts near
+  // that point ("near").
+  [[nodiscard]] LookupHandle SampleAsync(std::string key, size_t count, std::function<void(Result<GetResult>)> done,
+                                         std::optional<Spread> spread = std::nullopt);
   // One find_value of `key` to the node at `at` (no lookup), asking for its records only
   // ("value_only": no contacts): how a node polls a peer for its own `node:<id>` record, i.e.
   // its current load. `known`: the ContentDigest (record.h) of the copy the caller holds, or

@@ -6,10 +6,11 @@
 
 namespace llamanet::dht {
 
-GetValue::GetValue(TraversalHost& host, std::string key, size_t k, size_t alpha, LookupLimits limits,
+GetValue::GetValue(TraversalHost& host, std::string key, NodeId target, size_t k, size_t alpha, LookupLimits limits,
                    std::vector<Record> local, Accept accept, Done done, size_t sample)
-    : Traversal(host, KeyTarget(key), k, alpha),
+    : Traversal(host, target, k, alpha),
       key_(std::move(key)),
+      near_(target == KeyTarget(key_) ? std::nullopt : std::optional<NodeId>(target)),
       single_record_(IsSingleRecordKey(key_)),
       sample_(sample),
       limits_(limits),
@@ -23,6 +24,7 @@ Request GetValue::MakeQuery() const {
   r.type = RequestType::kFindValue;
   r.key = key_;
   r.limit = static_cast<uint32_t>(std::min<size_t>(sample_, UINT32_MAX));
+  r.near = near_;
   return r;
 }
 
@@ -148,7 +150,9 @@ bool GetValue::Satisfied() const {
   if (single_record_) return value_replies_ >= alpha();
   // A sample also ends once alpha storing nodes each sent their whole set (a small one, that
   // fits a page): they are the nodes it was published to, so asking on would find the same.
-  return sample_ > 0 && (merged_.size() >= sample_ || (value_replies_ >= alpha() && !partial_ && paging_.empty()));
+  // Not in a key's region, where each storing node holds its own few of the set.
+  return sample_ > 0 && (merged_.size() >= sample_ ||
+                         (!near_ && value_replies_ >= alpha() && !partial_ && paging_.empty()));
 }
 
 void GetValue::OnFinish() {

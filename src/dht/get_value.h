@@ -17,6 +17,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -46,8 +47,11 @@ class GetValue final : public Traversal {
   // ("limit": a C++ responder draws them at random from its set; a Python one sends its first
   // page), no responder is paged, and the lookup ends once it holds `sample` records, or once
   // alpha responders sent whole (small) sets.
-  GetValue(TraversalHost& host, std::string key, size_t k, size_t alpha, LookupLimits limits, std::vector<Record> local,
-           Accept accept, Done done, size_t sample = 0);
+  // `target`: where the lookup heads: sha1(key), or a random point of the key's region
+  // (spread.h), which each query then names ("near") so that the nodes asked answer contacts
+  // near it.
+  GetValue(TraversalHost& host, std::string key, NodeId target, size_t k, size_t alpha, LookupLimits limits,
+           std::vector<Record> local, Accept accept, Done done, size_t sample = 0);
 
  private:
   // A responder whose set spans several pages.
@@ -78,6 +82,7 @@ class GetValue final : public Traversal {
   size_t Buffered() const;
 
   const std::string key_;
+  const std::optional<NodeId> near_;  // the target, when it is not sha1(key)
   const bool single_record_;
   const size_t sample_;
   const LookupLimits limits_;

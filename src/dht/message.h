@@ -47,6 +47,9 @@ struct Request {
   // find_value "limit": at most this many records in the reply (0: as many as fit). A sample
   // asks for the few it needs instead of a whole page.
   uint32_t limit = 0;
+  // find_value "near": the contacts of the reply are the closest to this id, not to sha1(key).
+  // A lookup headed for a random point of a key's region (dht_node.h, Spread) sends it.
+  std::optional<NodeId> near;
   // "token": the address token this requester got from the responder (address_token.h), or ""
   // to ask for one. Absent (Python peers): the reply carries none.
   std::optional<std::string> token;

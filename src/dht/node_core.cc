@@ -214,6 +214,13 @@ Status NodeCore::StoreLocal(const std::string& key, const std::vector<Record>& r
   return first_error;
 }
 
+bool NodeCore::FartherThanK(const NodeId& target) const {
+  std::vector<ContactInfo> closest = ClosestContacts(target, nullptr);
+  return closest.size() >= options_.k && std::all_of(closest.begin(), closest.end(), [&](const ContactInfo& c) {
+           return NodeId::Closer(target, c.id, self_);
+         });
+}
+
 std::vector<ContactInfo> NodeCore::ClosestContacts(const NodeId& target, const NodeId* exclude) const {
   std::vector<Contact> closest = table_.Closest(target, options_.k + 1);
   if (exclude != nullptr) {
@@ -249,6 +256,10 @@ bool NodeCore::AnswerFindValue(const Request& request, size_t budget, bool conta
     response->unchanged = true;  // the asker's copy still says what this one does
     return false;
   }
+  // "near": a lookup headed for a point of a spread key's region. A node that knows k nodes
+  // closer to the point leads the way instead of answering: else the few nodes that are in
+  // every routing table (the oldest) would answer almost every sample of the region.
+  if (request.near && !live.empty() && FartherThanK(*request.near)) live.clear();
   // "limit": a sample, drawn at random (were it the first records, every sampler would get
   // the same few nodes, and those nodes every sampler's polls). It ends the sampler's read: no
   // contacts to go on with.
@@ -259,7 +270,7 @@ bool NodeCore::AnswerFindValue(const Request& request, size_t budget, bool conta
   }
   std::vector<ContactInfo> contacts;
   if ((request.offset == 0 && !request.value_only && !sampled) || live.empty()) {
-    contacts = ClosestContacts(KeyTarget(request.key), &request.sender);
+    contacts = ClosestContacts(request.near ? *request.near : KeyTarget(request.key), &request.sender);
   }
   if (live.empty()) {
     response->contacts = std::move(contacts);
@@ -400,7 +411,7 @@ bool NodeCore::AcceptRecord(const std::string& key, const Record& record) const 
 }
 
 void NodeCore::Publish(std::string key, Record record, std::function<void(Result<size_t>)> done, CancelFlag cancel,
-                       size_t replicas, bool spread) {
+                       size_t replicas, std::optional<Spread> spread) {
   if (cancel && cancel->load()) return;
   if (!running_) return done(Status::Unavailable("DHT node is not running"));
   if (Status s = CheckKey(key); !s.ok()) return done(s);
@@ -411,15 +422,18 @@ void NodeCore::Publish(std::string key, Record record, std::function<void(Result
     local = 1;
   }
   if (replicas == 0) return local > 0 ? done(local) : done(Status::Unavailable("a read-only node stores nothing"));
-  const NodeId target = KeyTarget(key);
+  const NodeId target = spread ? spread->Target(key, rng_) : KeyTarget(key);
   const size_t n = std::min(replicas, options_.k);
   const bool reuse = n < options_.k;  // a full-k publish looks up every time, as before
-  auto known = reuse ? known_closest_.find(key) : known_closest_.end();
+  // A spread key's place (a random point of its region) is kept with its contacts: the same
+  // key may also be published elsewhere (to its own closest nodes, or with another region).
+  const std::string place = spread ? key + '\n' + std::to_string(spread->prefix_bits) : key;
+  auto known = reuse ? known_closest_.find(place) : known_closest_.end();
   auto put = std::make_shared<PutValue>(
-      *this, key, std::move(record), options_.k, options_.alpha, local,
-      [this, key, reuse, n, local, done = std::move(done)](Result<size_t> r, const LookupStats&) {
+      *this, key, target, std::move(record), options_.k, options_.alpha, local,
+      [this, place, reuse, n, local, done = std::move(done)](Result<size_t> r, const LookupStats&) {
         // Stores that went unanswered: look the key up again next time.
-        if (reuse && (!r.ok() || *r < n + local)) known_closest_.erase(key);
+        if (reuse && (!r.ok() || *r < n + local)) known_closest_.erase(place);
         done(r);
       });
   // The lookup finds the k closest as for any key (so readers, who look up k, find the
@@ -432,8 +446,8 @@ void NodeCore::Publish(std::string key, Record record, std::function<void(Result
     table_.Touched(target, clock_.NowMs());
     if (reuse) {
       if (known_closest_.size() >= kMaxKnownClosest) known_closest_.clear();
-      put->OnClosest([this, key](const std::vector<ContactInfo>& closest) {
-        known_closest_[key] = KnownClosest{closest, kKnownClosestUses};
+      put->OnClosest([this, place](const std::vector<ContactInfo>& closest) {
+        known_closest_[place] = KnownClosest{closest, kKnownClosestUses};
       });
     }
     put->Start(ClosestContacts(target, nullptr));
@@ -441,17 +455,18 @@ void NodeCore::Publish(std::string key, Record record, std::function<void(Result
   Track(std::move(put), std::move(cancel));
 }
 
-void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done, CancelFlag cancel, size_t sample) {
+void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done, CancelFlag cancel, size_t sample,
+                   std::optional<Spread> spread) {
   if (cancel && cancel->load()) return;
   if (!running_) return done(Status::Unavailable("DHT node is not running"));
   if (Status s = CheckKey(key); !s.ok()) return done(s);
-  const NodeId target = KeyTarget(key);
+  const NodeId target = spread ? spread->Target(key, rng_) : KeyTarget(key);
   std::vector<ContactInfo> seeds = ClosestContacts(target, nullptr);
   std::vector<Record> local = options_.read_only ? std::vector<Record>() : storage_.Live(key);
   if (seeds.empty() && local.empty()) return done(Status::Unavailable("no contacts: not joined to a swarm"));
   table_.Touched(target, clock_.NowMs());
   auto lookup = std::make_shared<GetValue>(
-      *this, key, options_.k, options_.alpha, options_.lookup, std::move(local),
+      *this, key, target, options_.k, options_.alpha, options_.lookup, std::move(local),
       [this, key](const Record& r) { return AcceptRecord(key, r); },
       [done = std::move(done)](GetResult result) { done(std::move(result)); }, sample);
   lookup->Start(seeds);

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -36,6 +37,7 @@
 #include "dht/get_value.h"
 #include "dht/rate_limiter.h"
 #include "dht/routing_table.h"
+#include "dht/spread.h"
 #include "dht/rpc_manager.h"
 #include "dht/storage.h"
 #include "dht/transport.h"
@@ -65,10 +67,10 @@ class NodeCore final : public TraversalHost {
   // See DhtNode::PublishAsync / GetAsync. A lookup cancelled before it starts never starts.
   // `replicas`: how many of the closest nodes get the record (at most k; 0: this node only).
   void Publish(std::string key, Record record, std::function<void(Result<size_t>)> done, CancelFlag cancel = nullptr,
-               size_t replicas = SIZE_MAX, bool spread = false);
+               size_t replicas = SIZE_MAX, std::optional<Spread> spread = std::nullopt);
   // `sample` > 0: see DhtNode::SampleAsync.
   void Get(std::string key, std::function<void(Result<GetResult>)> done, CancelFlag cancel = nullptr,
-           size_t sample = 0);
+           size_t sample = 0, std::optional<Spread> spread = std::nullopt);
   // See DhtNode::AskAsync.
   void Ask(const Endpoint& at, std::string key, std::string known, std::function<void(Result<GetResult>)> done);
   // See DhtNode::Notify and DhtNode::SetStoreObserver.
@@ -104,6 +106,8 @@ class NodeCore final : public TraversalHost {
   bool AnswerFindValue(const Request& request, size_t budget, bool contacts_first, Response* response,
                        bool* contacts_cut);
   std::vector<ContactInfo> ClosestContacts(const NodeId& target, const NodeId* exclude) const;
+  // Whether this node knows k nodes closer to `target` than itself.
+  bool FartherThanK(const NodeId& target) const;
   bool AcceptRecord(const std::string& key, const Record& record) const;
   Status CheckKey(const std::string& key) const;
 

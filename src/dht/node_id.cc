@@ -88,6 +88,19 @@ NodeId NodeId::RandomAtDistanceBit(int bit, std::mt19937_64& rng) const {
   return id;
 }
 
+NodeId NodeId::RandomSharingPrefix(int prefix_bits, std::mt19937_64& rng) const {
+  const int width = digits_ * 4;
+  if (prefix_bits >= width) return *this;
+  NodeId id = *this;
+  const size_t n = value_.size();
+  for (int b = 0; b < width - prefix_bits; ++b) {
+    uint8_t& byte = id.value_[n - 1 - b / 8];
+    const uint8_t mask = static_cast<uint8_t>(1u << (b % 8));
+    byte = static_cast<uint8_t>((rng() & 1) != 0 ? (byte | mask) : (byte & ~mask));
+  }
+  return id;
+}
+
 size_t NodeId::Hash() const {
   // The low 8 bytes are as random as any (ids are hashes or random numbers).
   uint64_t h = 0;

@@ -43,6 +43,9 @@ class NodeId {
   // A random id whose DistanceBit to this id is `bit`, for bucket refresh; as wide as this id,
   // or wider when `bit` needs it. REQUIRES: 0 <= bit < kBits.
   NodeId RandomAtDistanceBit(int bit, std::mt19937_64& rng) const;
+  // A random id as wide as this one whose first `prefix_bits` bits are this id's: a random
+  // point of the region of about swarm / 2^prefix_bits nodes around it. REQUIRES: prefix_bits >= 0.
+  NodeId RandomSharingPrefix(int prefix_bits, std::mt19937_64& rng) const;
 
   // Equality is of the integer value, whatever the width of the text.
   bool operator==(const NodeId& other) const { return value_ == other.value_; }

@@ -5,10 +5,11 @@
 
 namespace llamanet::dht {
 
-PutValue::PutValue(TraversalHost& host, std::string key, Record record, size_t k, size_t alpha, size_t already_stored,
-                   Done done)
+PutValue::PutValue(TraversalHost& host, std::string key, NodeId target, Record record, size_t k, size_t alpha,
+                   size_t already_stored, Done done)
     : host_(host),
       key_(std::move(key)),
+      target_(target),
       record_(std::move(record)),
       k_(k),
       alpha_(alpha),
@@ -18,7 +19,7 @@ PutValue::PutValue(TraversalHost& host, std::string key, Record record, size_t k
 void PutValue::Start(const std::vector<ContactInfo>& seeds) {
   auto self = shared_from_this();
   auto lookup = std::make_shared<FindNode>(
-      host_, KeyTarget(key_), k_, alpha_,
+      host_, target_, k_, alpha_,
       [self](std::vector<ContactInfo> closest, const LookupStats& stats) { self->StoreAt(closest, stats); });
   find_ = lookup;
   lookup->Start(seeds);

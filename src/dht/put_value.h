@@ -20,8 +20,9 @@ class PutValue final : public Lookup, public std::enable_shared_from_this<PutVal
  public:
   // Result: the number of nodes holding the record (>= 1), or Unavailable when none does.
   using Done = std::function<void(Result<size_t> stored_on, const LookupStats& stats)>;
-  PutValue(TraversalHost& host, std::string key, Record record, size_t k, size_t alpha, size_t already_stored,
-           Done done);
+  // `target`: where the lookup heads, sha1(key) or a point of the key's region (spread.h).
+  PutValue(TraversalHost& host, std::string key, NodeId target, Record record, size_t k, size_t alpha,
+           size_t already_stored, Done done);
 
   void Start(const std::vector<ContactInfo>& seeds);
   // Stores at the `count` closest of the k the lookup finds (all k by default).
@@ -44,6 +45,7 @@ class PutValue final : public Lookup, public std::enable_shared_from_this<PutVal
 
   TraversalHost& host_;
   const std::string key_;
+  const NodeId target_;
   const Record record_;
   const size_t k_;
   size_t store_count_ = SIZE_MAX;

@@ -199,6 +199,10 @@ FieldResult DecodeRequest(const json& j, RequestType type, const WireLimits& lim
       std::optional<uint32_t> limit;
       if (auto f = OffsetField(j, "limit", DropReason::kBadOffset, &limit)) return f;
       req->limit = limit.value_or(0);
+      if (j.contains("near")) {
+        req->near = IdField(j, "near");
+        if (!req->near) return Fail{DropReason::kBadTarget, "'near' must be 16..64 hex digits"};
+      }
       return std::nullopt;
     }
   }
@@ -298,6 +302,7 @@ json RequestToJson(const Request& req) {
       if (req.value_only) j["value_only"] = true;
       if (!req.known.empty()) j["known"] = req.known;
       if (req.limit > 0) j["limit"] = req.limit;
+      if (req.near) j["near"] = req.near->ToHex();
       break;
   }
   return j;

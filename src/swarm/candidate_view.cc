@@ -76,10 +76,18 @@ struct CandidateView::Core {
     for (auto it = m.pool.begin(); it != m.pool.end();) {
       it = it->second.last_seen < oldest ? m.pool.erase(it) : std::next(it);
     }
+    // Ties drawn at random: by the pool's order (node ids) every router would pick the same
+    // nodes, and those nodes would answer every router's polls.
     auto best_untried = [&]() {
       auto best = m.pool.end();
+      size_t ties = 0;
       for (auto it = m.pool.begin(); it != m.pool.end(); ++it) {
-        if (best == m.pool.end() || Better(it->second, best->second)) best = it;
+        if (best == m.pool.end() || Better(it->second, best->second)) {
+          best = it;
+          ties = 1;
+        } else if (!Better(best->second, it->second) && rng() % ++ties == 0) {
+          best = it;
+        }
       }
       return best;
     };
@@ -188,7 +196,9 @@ CandidateViewOptions CandidateViewOptions::ForHeartbeat(std::chrono::seconds hea
 CandidateView::CandidateView(dht::DhtNode& dht, std::function<protocol::NodeRecord()> self,
                              CandidateViewOptions options, protocol::IdentityOptions identity, const dht::Clock& clock,
                              uint64_t seed)
-    : dht_(dht), core_(std::make_shared<Core>(std::move(self), options, identity, clock, seed)) {
+    : dht_(dht),
+      swarm_size_(dht, clock, 10 * std::chrono::milliseconds(options.heartbeat)),
+      core_(std::make_shared<Core>(std::move(self), options, identity, clock, seed)) {
   dht_.SetStoreObserver([weak = std::weak_ptr<Core>(core_)](const std::string&, const dht::Record& record) {
     if (std::shared_ptr<Core> core = weak.lock()) Pushed(core, record);
   });
@@ -208,6 +218,33 @@ void CandidateView::Pushed(const std::shared_ptr<Core>& core, const dht::Record&
       }
     }
   }
+}
+
+void CandidateView::Sample(const std::shared_ptr<Core>& core, dht::DhtNode& dht, const std::string& model,
+                           bool in_region) {
+  const size_t count = core->options.sample;
+  auto done = [weak = std::weak_ptr<Core>(core), &dht, model, in_region, count](Result<dht::GetResult> r) {
+    std::shared_ptr<Core> core = weak.lock();
+    if (!core) return;
+    // Too few in the region (a model few nodes serve, a swarm too small to spread the key):
+    // every record is also among the key's own closest nodes.
+    if (in_region && (!r.ok() || r->records.size() < count)) return Sample(core, dht, model, false);
+    std::vector<protocol::NodeRecord> records;
+    if (r.ok()) records = protocol::ReadNodeRecords(core->identities, r->records, core->clock.WallSeconds());
+    {
+      std::lock_guard<std::mutex> lock(core->mu);
+      if (core->stopped) return;
+      auto it = core->models.find(model);  // it may have been forgotten meanwhile
+      if (it == core->models.end()) return;
+      it->second.sampling = false;
+      ++it->second.samples_done;
+      it->second.exhausted = core->AddSample(model, records) == 0;
+    }
+    core->cv.notify_all();
+  };
+  dht.SampleAsync(ModelKey(model), count, std::move(done),
+                  in_region ? std::optional<dht::Spread>(core->options.sample_region) : std::nullopt)
+      .Detach();
 }
 
 CandidateView::~CandidateView() { Stop(); }
@@ -327,23 +364,9 @@ void CandidateView::Tick() {
   }
   // Outside the lock: a driven DHT node may answer inside the call.
   std::weak_ptr<Core> weak = core_;
-  for (const std::string& model : samples) {
-    dht_.SampleAsync("model:" + model, core_->options.sample, [weak, model](Result<dht::GetResult> r) {
-          std::shared_ptr<Core> core = weak.lock();
-          if (!core) return;
-          std::vector<protocol::NodeRecord> records;
-          if (r.ok()) records = protocol::ReadNodeRecords(core->identities, r->records, core->clock.WallSeconds());
-          {
-            std::lock_guard<std::mutex> lock(core->mu);
-            if (core->stopped) return;
-            auto it = core->models.find(model);  // it may have been forgotten meanwhile
-            if (it == core->models.end()) return;
-            it->second.sampling = false;
-            ++it->second.samples_done;
-            it->second.exhausted = core->AddSample(model, records) == 0;
-          }
-          core->cv.notify_all();
-        }).Detach();
+  if (!samples.empty()) {
+    const bool in_region = swarm_size_.Nodes() > core_->options.sample_region_above;
+    for (const std::string& model : samples) Sample(core_, dht_, model, in_region);
   }
   for (Core::Poll& p : polls) {
     dht_.AskAsync(p.at, "node:" + p.node_id, p.known, [weak, p](Result<dht::GetResult> r) {

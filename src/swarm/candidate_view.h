@@ -5,10 +5,11 @@
 // not change is not sent again). A poll also subscribes: the candidate pushes its record to its
 // pollers the moment its load changes (DhtNode::Notify), so a slot filling or freeing is seen
 // within a round trip, at a cost that follows the load changes, not the clock. Candidates come
-// from small samples of `model:<name>` (SampleAsync: a lookup that ends with a few records
-// drawn at random by the first storing node it reaches) taken every few heartbeats; the worst
-// candidate makes room for an untried one now and then, so the set drifts toward free nodes,
-// and a candidate that stops answering goes. A model not asked for lately rests: nothing is
+// from small samples of `model:<name>` (SampleAsync: a lookup that ends once storing nodes sent
+// it a few records, each drawn at random), taken every few heartbeats at a random point of the
+// key's region in a large swarm (model_key.h); the worst candidate makes room for an untried
+// one now and then, so the set drifts toward free nodes, ties drawn at random, and a candidate
+// that stops answering goes. A model not asked for lately rests: nothing is
 // polled or sampled for it until its next request. See docs/ARCHITECTURE.md for the figures.
 //
 // Thread-safe. Start() runs Tick() on a thread of its own four times a second; a driver of a
@@ -29,6 +30,8 @@
 #include "dht/dht_node.h"
 #include "protocol/identity.h"
 #include "protocol/node_record.h"
+#include "swarm/model_key.h"
+#include "swarm/swarm_size.h"
 
 namespace llamanet::swarm {
 
@@ -43,6 +46,10 @@ struct CandidateViewOptions {
   size_t max_models = 16;    // models kept at once; the one asked for least recently goes
   int rest_after = 6;        // heartbeats without a request before a model's candidates rest
   int forget_after = 30;     // heartbeats without a request before a model is dropped
+  // Where samples of model keys aim once the swarm (this node's estimate) has more than
+  // `sample_region_above` nodes: where publishers spread them (model_key.h).
+  dht::Spread sample_region = kModelKeyRegion;
+  size_t sample_region_above = kModelKeySpreadAbove;
   // Records (polled or sampled) older than this are not used.
   std::chrono::seconds max_age{30};
 
@@ -92,8 +99,12 @@ class CandidateView {
   struct Core;
   void Loop();
   static void Pushed(const std::shared_ptr<Core>& core, const dht::Record& record);
+  // Samples `model:<name>` (DhtNode::SampleAsync) in the key's region (`sample_region`), or
+  // among its own closest nodes, where a short sample of the region goes on.
+  static void Sample(const std::shared_ptr<Core>& core, dht::DhtNode& dht, const std::string& model, bool in_region);
 
   dht::DhtNode& dht_;
+  CachedSwarmSize swarm_size_;  // whether samples aim at model keys' regions
   std::shared_ptr<Core> core_;  // shared with the DHT callbacks, which may outlive a Stop
   std::mutex loop_mu_;
   std::condition_variable cv_;

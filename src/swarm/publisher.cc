@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "core/log.h"
-#include "swarm/swarm_size.h"
+#include "swarm/model_key.h"
 
 namespace llamanet::swarm {
 namespace {
@@ -27,7 +27,9 @@ PublishPlan PublishPlan::Scalable() {
   // (one page) finds every C++ node; beyond, a page holds a small part of it anyway. Beyond
   // 256, a rotating share of 256 nodes publishes there a round: every node publishing would
   // load the key's storing nodes in proportion to the swarm.
-  p.keys = {{Key::kModel, 2, 3, kSpreadAbove},
+  // Model keys are sampled by every router: above 64 nodes, 2 of their 3 replicas go to the
+  // key's region (model_key.h).
+  p.keys = {{Key::kModel, 2, 3, kModelKeySpreadAbove, SIZE_MAX, 2, kModelKeyRegion},
             {Key::kNode, 2, 3},
             {Key::kAllNodes, 2, 3, kSpreadAbove, kAllNodesPublishers}};
   p.local_on_change = true;
@@ -42,7 +44,8 @@ Publisher::Publisher(dht::DhtNode& dht, dht::IdentityKey key, std::function<prot
       current_(std::move(current)),
       heartbeat_(heartbeat),
       clock_(clock),
-      plan_(std::move(plan)) {}
+      plan_(std::move(plan)),
+      swarm_size_(dht, clock, 10 * std::chrono::milliseconds(heartbeat)) {}
 
 Publisher::~Publisher() { Withdraw(std::chrono::milliseconds(0)); }
 
@@ -53,7 +56,7 @@ void Publisher::Start() {
 std::string Publisher::KeyName(PublishPlan::Key key, const protocol::NodeRecord& r) {
   switch (key) {
     case PublishPlan::Key::kModel:
-      return "model:" + r.model;
+      return ModelKey(r.model);
     case PublishPlan::Key::kNode:
       return "node:" + r.node_id;
     case PublishPlan::Key::kAllNodes:
@@ -135,33 +138,31 @@ void Publisher::PublishOnce(const protocol::NodeRecord& r, int64_t beat, bool al
     const bool due = all || (beat + phase) % e.every == 0;
     if (!due && e.key != PublishPlan::Key::kNode) continue;
     if (due && (e.spread_above != SIZE_MAX || e.publishers_at_most != SIZE_MAX) && !swarm_size) {
-      swarm_size = SwarmSizeNow();
+      swarm_size = swarm_size_.Nodes();
     }
     if (due && swarm_size && *swarm_size > e.publishers_at_most) {
       const auto round = static_cast<uint64_t>((beat + phase) / e.every);
       if (std::hash<std::string>()(r.node_id + ':' + std::to_string(round)) % *swarm_size >= e.publishers_at_most) continue;
     }
-    const bool spread = due && swarm_size && *swarm_size > e.spread_above;
-    // Not due to the swarm, `node:<id>` is still renewed here: peers polling this node read it.
-    dht_.PublishAsync(KeyName(e.key, r), *signed_record,
-                      [shared = shared_, &clock = clock_](Result<size_t> n) {
-                        if (!n.ok() || *n == 0) return;
-                        std::lock_guard<std::mutex> lock(shared->mu);
-                        shared->last_heartbeat = clock.WallSeconds();
-                      },
-                      due ? e.replicas : 0, spread)
-        .Detach();
+    auto publish = [&](size_t replicas, std::optional<dht::Spread> spread) {
+      dht_.PublishAsync(KeyName(e.key, r), *signed_record,
+                        [shared = shared_, &clock = clock_](Result<size_t> n) {
+                          if (!n.ok() || *n == 0) return;
+                          std::lock_guard<std::mutex> lock(shared->mu);
+                          shared->last_heartbeat = clock.WallSeconds();
+                        },
+                        replicas, spread)
+          .Detach();
+    };
+    if (!due || !swarm_size || *swarm_size <= e.spread_above) {
+      publish(due ? e.replicas : 0, std::nullopt);  // not due, `node:<id>` is still renewed here
+      continue;                                      // (peers polling this node read it)
+    }
+    const size_t in_region = std::min(e.region_replicas, e.replicas);
+    if (in_region > 0) publish(in_region, e.region);
+    if (e.replicas > in_region) publish(e.replicas - in_region, dht::Spread{});
   }
   LN_DEBUG << "publishing the record (load " << r.load << ")";
-}
-
-size_t Publisher::SwarmSizeNow() {
-  const int64_t now = clock_.NowMs();
-  if (!swarm_size_ || now - swarm_size_ms_ >= 10 * std::chrono::milliseconds(heartbeat_).count()) {
-    swarm_size_ = EstimateSwarmSize(dht_.Snapshot()).nodes;
-    swarm_size_ms_ = now;
-  }
-  return *swarm_size_;
 }
 
 void Publisher::Withdraw(std::chrono::milliseconds timeout) {

@@ -19,6 +19,7 @@
 #include "dht/dht_node.h"
 #include "dht/record_signing.h"
 #include "protocol/node_record.h"
+#include "swarm/swarm_size.h"
 
 namespace llamanet::swarm {
 
@@ -37,6 +38,13 @@ struct PublishPlan {
     // (a different share of the nodes each round): a key read a page at a time (all_nodes, by
     // Python nodes) needs a rotating sample of the swarm, not every node's record.
     size_t publishers_at_most = SIZE_MAX;
+    // Above `spread_above`, this many of the replicas go to a random place of the key's region
+    // (`region`, dht/spread.h) instead: a key that a share of all nodes publishes and every
+    // router samples needs storing nodes in proportion to the swarm. The others stay among the
+    // key's k closest, where a reader that does not aim at the region (a Python client, a
+    // sample of the region that came up short) finds every record.
+    size_t region_replicas = 0;
+    dht::Spread region;
   };
   std::vector<Entry> keys;
   // Every load change also goes at once to this node's own copy of `node:<id>` and to the
@@ -83,9 +91,6 @@ class Publisher {
   // Publishes to the plan's keys that are due at heartbeat `beat` (every key when `all`).
   void PublishOnce(const protocol::NodeRecord& r, int64_t beat, bool all);
   std::optional<dht::Record> Signed(const protocol::NodeRecord& r) const;
-  // The swarm's size as the routing table estimates it, read again every 10 heartbeats at most
-  // (a snapshot waits for the DHT's loop, which a flood of datagrams may keep busy).
-  size_t SwarmSizeNow();
 
   dht::DhtNode& dht_;
   const dht::IdentityKey key_;
@@ -103,8 +108,7 @@ class Publisher {
   std::optional<int64_t> last_ms_;                     // Tick's caller only
   std::optional<protocol::NodeRecord> last_published_;  // Tick's caller only
   std::optional<protocol::NodeRecord> last_local_;      // Tick's caller only
-  std::optional<size_t> swarm_size_;                    // Tick's caller only
-  int64_t swarm_size_ms_ = 0;                           // Tick's caller only: when read
+  CachedSwarmSize swarm_size_;  // read every 10 heartbeats at most
   std::thread thread_;
 };
 

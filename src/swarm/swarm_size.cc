@@ -46,4 +46,14 @@ SwarmSize EstimateSwarmSize(const dht::DhtSnapshot& snapshot, size_t k) {
   return EstimateSwarmSize(snapshot.node_id, contacts, k);
 }
 
+size_t CachedSwarmSize::Nodes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = clock_.NowMs();
+  if (!nodes_ || now - read_ms_ >= every_ms_) {
+    nodes_ = EstimateSwarmSize(dht_.Snapshot()).nodes;
+    read_ms_ = now;
+  }
+  return *nodes_;
+}
+
 }  // namespace llamanet::swarm

@@ -361,6 +361,40 @@ TEST_F(DhtNodeTest, NodesJoinThroughABootstrapNodeAndFindEachOthersRecords) {
   EXPECT_EQ((*records)[0].node_id, Id(b));
 }
 
+TEST_F(DhtNodeTest, ANodeFarFromANearPointLeadsTheWayInsteadOfAnswering) {
+  // "near" (a sample of a spread key's region): a storing node that knows k nodes closer to the
+  // point than itself answers contacts near the point, not its records; one close to the point
+  // answers them.
+  size_t n = AddNode();
+  DhtOptions o;
+  o.bootstrap = {SimulatedSwarm::EndpointOf(n).ToString()};
+  for (int i = 0; i < 24; ++i) AddNode(o);
+  swarm_.network().RunFor(2000);
+  ASSERT_GE(swarm_.node(n).Snapshot().contacts.size(), 20u);
+  json rec = RecordJson(kPeerId);
+  ASSERT_EQ(Store(n, "model:wide", rec)["data"], json({{"stored", true}}));
+  // Every other id is closer to the complement of n's id than n is.
+  std::string far = Id(n);
+  for (char& c : far) c = "fedcba9876543210"[c <= '9' ? c - '0' : c - 'a' + 10];
+  auto ask = [&](const std::string& near) {
+    return Exchange(n, {{"type", "find_value"}, {"id", "q"}, {"sender_id", kPeerId}, {"key", "model:wide"},
+                        {"limit", 16}, {"near", near}})["data"];
+  };
+  json led = ask(far);
+  EXPECT_FALSE(led.contains("value")) << led.dump();
+  ASSERT_TRUE(led["contacts"].is_array());
+  EXPECT_FALSE(led["contacts"].empty());
+  const NodeId far_id = *NodeId::FromHex(far);
+  for (const json& c : led["contacts"]) {
+    EXPECT_TRUE(NodeId::Closer(far_id, *NodeId::FromHex(c["node_id"].get<std::string>()), swarm_.node(n).id()));
+  }
+  json answered = ask(Id(n));
+  EXPECT_EQ(answered["value"], json::array({rec})) << answered.dump();
+  // Without "near" the node answers as always.
+  json plain = Exchange(n, {{"type", "find_value"}, {"id", "q"}, {"sender_id", kPeerId}, {"key", "model:wide"}})["data"];
+  EXPECT_EQ(plain["value"], json::array({rec}));
+}
+
 TEST_F(DhtNodeTest, LookupsKeepEveryIdentityOfANodeId) {
   // Two storing nodes hold records of one node_id signed by different keys: the lookup returns
   // both, so that the reader's identity rule (protocol/identity.h), not the newer date, decides.

@@ -124,7 +124,7 @@ TEST_F(SimulationTest, SpreadReplicasShareAKeyAmongItsClosestNodes) {
   };
   // 50 publishers, 3 replicas each: on the 3 nearest nodes of the key, or spread over its k
   // closest.
-  auto holders = [&](const std::string& key, bool spread) {
+  auto holders = [&](const std::string& key, std::optional<Spread> spread) {
     size_t stored = 0;
     for (size_t i = 0; i < 50; ++i) {
       swarm_.node(i).PublishAsync(key, record_of(i), [&](Result<size_t> r) { stored += r.ok() ? 1 : 0; }, 3, spread).Detach();
@@ -144,8 +144,8 @@ TEST_F(SimulationTest, SpreadReplicasShareAKeyAmongItsClosestNodes) {
     }
     return n;
   };
-  const size_t near = holders("model:near", false);
-  const size_t spread = holders("model:spread", true);
+  const size_t near = holders("model:near", std::nullopt);
+  const size_t spread = holders("model:spread", Spread{});
   EXPECT_LE(near, 6u);
   EXPECT_GE(spread, 2 * near);
   EXPECT_GE(spread, 10u);
@@ -154,6 +154,60 @@ TEST_F(SimulationTest, SpreadReplicasShareAKeyAmongItsClosestNodes) {
   swarm_.Get(55, "model:spread", [&](Result<GetResult> r) { all = r.ok() ? *r : GetResult{}; });
   ASSERT_TRUE(swarm_.RunUntil([&] { return all.has_value(); }, 10'000));
   EXPECT_EQ(all->records.size(), 50u);
+}
+
+TEST_F(SimulationTest, ARegionSpreadKeyIsStoredAndSampledAcrossAShareOfTheSwarm) {
+  // A key spread over a quarter of a 320-node swarm (prefix 2 bits: about 80 nodes) is held
+  // by several times the k nodes that hold it spread among its own closest, all inside its
+  // region, and samples aimed at random points of the region find its records there.
+  Grow(320);
+  auto record_of = [&](size_t i) {
+    return *ParseRecord(R"({"node_id":")" + swarm_.node(i).id().ToHex() + R"(","last_seen":)" +
+                        std::to_string(swarm_.network().clock().WallSeconds()) + "}");
+  };
+  const Spread region{2};
+  auto storing_nodes = [&](const std::string& key, Spread spread) {
+    size_t stored = 0;
+    for (size_t i = 0; i < 160; ++i) {
+      swarm_.node(i).PublishAsync(key, record_of(i), [&](Result<size_t> r) { stored += r.ok() ? 1 : 0; }, 3, spread).Detach();
+      swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(i));
+    }
+    EXPECT_TRUE(swarm_.RunUntil([&] { return stored == 160; }, 20'000));
+    std::vector<size_t> holders;  // of others' records: a publisher keeps its own
+    for (size_t i = 0; i < 320; ++i) {
+      std::optional<size_t> held;
+      const size_t asker = i == 319 ? 318 : 319;
+      swarm_.node(asker).AskAsync(SimulatedSwarm::EndpointOf(i), key, "", [&](Result<GetResult> r) {
+            held = r.ok() ? r->records.size() : 0;
+          }).Detach();
+      swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(asker));
+      EXPECT_TRUE(swarm_.RunUntil([&] { return held.has_value(); }, 5'000));
+      if (held.value_or(0) > (i < 160 ? 1u : 0u)) holders.push_back(i);
+    }
+    return holders;
+  };
+  const std::vector<size_t> closest = storing_nodes("model:closest", Spread{});
+  const std::vector<size_t> wide = storing_nodes("model:wide", region);
+  // Lookups from different places do not all end at the very same k closest: about 40 here.
+  EXPECT_GE(wide.size(), 60u) << "the region spread over " << wide.size() << " nodes only";
+  EXPECT_GE(wide.size(), closest.size() * 3 / 2) << "the region spread no wider than the k closest";
+  const NodeId key_target = KeyTarget("model:wide");
+  size_t outside = 0;
+  for (size_t i : wide) outside += swarm_.node(i).id().DistanceBit(key_target) >= 160 - region.prefix_bits ? 1 : 0;
+  EXPECT_LE(outside, wide.size() / 20) << outside << " storing nodes outside the region";
+
+  std::set<std::string> sampled;
+  for (size_t reader = 300; reader < 310; ++reader) {
+    std::optional<GetResult> one;
+    swarm_.node(reader).SampleAsync("model:wide", 16, [&](Result<GetResult> r) { one = r.ok() ? *r : GetResult{}; }, region)
+        .Detach();
+    swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(reader));
+    ASSERT_TRUE(swarm_.RunUntil([&] { return one.has_value(); }, 10'000));
+    EXPECT_GE(one->records.size(), 12u) << "reader " << reader;
+    for (const Record& r : one->records) sampled.insert(r.node_id);
+  }
+  // Ten samples from different places of the region: well over the 16 one place would give.
+  EXPECT_GE(sampled.size(), 60u);
 }
 
 TEST_F(SimulationTest, SampleAskNotifyAndFewReplicas) {

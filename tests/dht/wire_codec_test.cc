@@ -60,6 +60,9 @@ TEST(WireCodecTest, DropsMalformedDatagramsWithExactReasons) {
       {"find_value known too long", Req(R"(,"key":"node:a","known":")" + std::string(65, 'a') + "\""),
        DropReason::kBadKnown},
       {"find_value known number", Req(R"(,"key":"node:a","known":12)"), DropReason::kBadKnown},
+      {"find_value near not hex", Req(R"(,"key":"model:a","near":"xyz")"), DropReason::kBadTarget},
+      {"find_value near number", Req(R"(,"key":"model:a","near":7)"), DropReason::kBadTarget},
+      {"find_value near too short", Req(R"(,"key":"model:a","near":"abc")"), DropReason::kBadTarget},
       {"find_node no target", R"({"type":"find_node","id":"t","sender_id":")" + kId16 + "\"}", DropReason::kBadTarget},
       {"find_node bad target",
        R"({"type":"find_node","id":"t","target_id":"xyz","sender_id":")" + kId16 + "\"}", DropReason::kBadTarget},
@@ -161,8 +164,10 @@ TEST(WireCodecTest, RoundTripsEveryMessage) {
   EXPECT_TRUE(std::get<Request>(*polled.message).value_only);
   EXPECT_TRUE(std::get<Request>(*polled.message).known.empty());
   EXPECT_EQ(std::get<Request>(*polled.message).limit, 0u);
+  EXPECT_FALSE(std::get<Request>(*polled.message).near);
   poll.known = "0123456789abcdef";
   poll.limit = 16;
+  poll.near = NodeId::Sha1("somewhere");
   const std::string poll_bytes = codec.Encode(poll);
   EXPECT_NE(poll_bytes.find(R"("known":"0123456789abcdef")"), std::string::npos);
   EXPECT_NE(poll_bytes.find(R"("limit":16)"), std::string::npos);
@@ -170,6 +175,7 @@ TEST(WireCodecTest, RoundTripsEveryMessage) {
   ASSERT_TRUE(polled.message) << polled.detail;
   EXPECT_EQ(std::get<Request>(*polled.message).known, "0123456789abcdef");
   EXPECT_EQ(std::get<Request>(*polled.message).limit, 16u);
+  EXPECT_EQ(std::get<Request>(*polled.message).near, NodeId::Sha1("somewhere"));
   find.token = "";
   auto asking = codec.Decode(codec.Encode(find));
   ASSERT_TRUE(asking.message);

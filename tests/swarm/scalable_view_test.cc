@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <random>
 #include <set>
@@ -52,13 +54,16 @@ class ScalableViewTest : public ::testing::Test {
     return r;
   }
 
-  void Build(CandidateViewOptions options, PublishPlan plan = PublishPlan::Scalable()) {
-    nodes_.resize(kNodes);
+  // `plan_of`, when set, gives a node a plan of its own (and `model_of` a model of its own).
+  void Build(CandidateViewOptions options, PublishPlan plan = PublishPlan::Scalable(), size_t count = kNodes,
+             const std::function<std::optional<PublishPlan>(size_t)>& plan_of = nullptr,
+             const std::function<std::string(size_t)>& model_of = nullptr) {
+    nodes_.resize(count);
     std::mt19937_64 rng(11);
-    for (size_t i = 0; i < kNodes; ++i) {
+    for (size_t i = 0; i < count; ++i) {
       dht::IdentityKey key = *dht::IdentityKey::Generate();
       nodes_[i].node_id = protocol::NodeIdFromPublicKey(key.public_key_hex());
-      nodes_[i].model = i % 2 == 0 ? "even" : "odd";
+      nodes_[i].model = model_of ? model_of(i) : i % 2 == 0 ? "even" : "odd";
       dht::DhtOptions o;
       o.node_id = dht::NodeId::Sha1(nodes_[i].node_id).ToHex();
       o.rng_seed = rng() | 1;
@@ -67,7 +72,8 @@ class ScalableViewTest : public ::testing::Test {
       ASSERT_TRUE(swarm_.AddNode(o).ok());
       const dht::Clock& clock = swarm_.network().clock();
       nodes_[i].publisher = std::make_unique<Publisher>(swarm_.node(i), key, [this, i] { return RecordOf(i); },
-                                                        std::chrono::seconds(kHeartbeatS), clock, plan);
+                                                        std::chrono::seconds(kHeartbeatS), clock,
+                                                        plan_of && plan_of(i) ? *plan_of(i) : plan);
       nodes_[i].view = std::make_unique<CandidateView>(swarm_.node(i), [this, i] { return RecordOf(i); }, options,
                                                        protocol::IdentityOptions{}, clock, o.rng_seed);
     }
@@ -121,6 +127,23 @@ TEST_F(ScalableViewTest, KeepsABoundedSetOfCandidatesServingTheModelAskedFor) {
   for (const protocol::NodeRecord& r : peers) EXPECT_EQ(r.model, "odd");
   EXPECT_TRUE(nodes_[0].view->Candidates("even").empty());  // never asked for
   EXPECT_TRUE(nodes_[1].view->Peers().empty());            // wants nothing
+}
+
+TEST_F(ScalableViewTest, RoutersChooseAmongEquallyGoodNodesAtRandom) {
+  // 30 "odd" nodes, all equally free: ten routers with room for 4 candidates each must not all
+  // pick the same 4 (by node id, say), or those 4 would answer every router's polls.
+  CandidateViewOptions options;
+  options.per_model = 4;
+  Build(options);
+  Drive(2 * kHeartbeatS * 1000);  // every node published
+  for (size_t router = 0; router < 20; router += 2) nodes_[router].view->Want("odd");
+  Drive(3 * kHeartbeatS * 1000);
+  std::map<std::string, int> pollers;
+  for (size_t router = 0; router < 20; router += 2) {
+    for (const protocol::NodeRecord& r : nodes_[router].view->Candidates("odd")) ++pollers[r.node_id];
+  }
+  EXPECT_GE(pollers.size(), 12u) << "ten routers chose among " << pollers.size() << " of 30 equal nodes";
+  for (const auto& [node, n] : pollers) EXPECT_LE(n, 7) << node << " is a candidate of " << n << " of 10 routers";
 }
 
 TEST_F(ScalableViewTest, ASlotFillingReachesTheRoutersHoldingTheNodeWellWithinAHeartbeat) {
@@ -194,6 +217,37 @@ TEST_F(ScalableViewTest, InALargeSwarmAllNodesHoldsARotatingShareOfTheNodes) {
     seen.insert(now.begin(), now.end());
   }
   EXPECT_GT(seen.size(), 24u) << "the share does not rotate";  // the same 12 or so each round
+}
+
+TEST_F(ScalableViewTest, ASampleOfAModelKeysRegionThatComesUpShortReadsTheKeysClosestNodes) {
+  // 320 nodes; the samplers aim at a region of half the swarm (prefix 1), where the "common"
+  // model's publishers spread their records. The two nodes of "rare" publish to the key's own
+  // closest nodes only, as publishers whose estimate of the swarm is below the spreading
+  // threshold do: a region sample finds (almost) none of them and must read there.
+  constexpr size_t kWide = 320;
+  PublishPlan spread = PublishPlan::Scalable();
+  for (PublishPlan::Entry& e : spread.keys) {
+    if (e.key == PublishPlan::Key::kModel) e.region = dht::Spread{1};
+  }
+  PublishPlan near = PublishPlan::Scalable();
+  for (PublishPlan::Entry& e : near.keys) e.spread_above = SIZE_MAX;
+  CandidateViewOptions options;
+  options.sample_region = dht::Spread{1};
+  auto rare = [](size_t i) { return i == 7 || i == 8; };
+  Build(options, spread, kWide, [&](size_t i) { return rare(i) ? std::optional<PublishPlan>(near) : std::nullopt; },
+        [&](size_t i) { return rare(i) ? "rare" : "common"; });
+  Drive(2 * kHeartbeatS * 1000);  // every key published, routing tables full
+  for (size_t reader : {100, 200, 300}) {
+    nodes_[reader].view->Want("rare");
+    nodes_[reader].view->Want("common");
+  }
+  Drive(2 * kHeartbeatS * 1000);
+  for (size_t reader : {100, 200, 300}) {
+    std::set<std::string> found;
+    for (const protocol::NodeRecord& r : nodes_[reader].view->Candidates("rare")) found.insert(r.node_id);
+    EXPECT_EQ(found, (std::set<std::string>{nodes_[7].node_id, nodes_[8].node_id})) << "reader " << reader;
+    EXPECT_GE(nodes_[reader].view->Candidates("common").size(), 12u) << "reader " << reader;
+  }
 }
 
 TEST_F(ScalableViewTest, ACandidateThatStopsAnsweringIsReplaced) {

@@ -1,0 +1,35 @@
+// Spread: where the records of a key that very many nodes publish and sample are placed. By
+// default a key lives at the k nodes closest to sha1(key); for such a key those k nodes would
+// carry the whole swarm. Spread places each publisher's copies around a random point of the
+// region of ids that share the first `prefix_bits` bits of sha1(key) (about swarm / 2^prefix_bits
+// nodes), drawn among the k closest of that point, and a sample heads for a random point of the
+// region, so the key's storing nodes, and the load they take, grow with the swarm. With
+// prefix_bits at the id's width the region is the key's own k closest nodes.
+#pragma once
+
+#include <cstddef>
+#include <random>
+#include <string_view>
+
+#include "dht/node_id.h"
+
+namespace llamanet::dht {
+
+struct Spread {
+  int prefix_bits = NodeId::kBits;
+
+  // The random point a publish or a sample of `key` heads for.
+  NodeId Target(std::string_view key, std::mt19937_64& rng) const {
+    return KeyTarget(key).RandomSharingPrefix(prefix_bits, rng);
+  }
+};
+
+// The prefix length of a region of about `region_nodes` nodes in a swarm of `swarm_nodes`:
+// floor(log2(swarm / region)), 0 when the swarm is no larger.
+inline int RegionPrefixBits(size_t swarm_nodes, size_t region_nodes) {
+  int bits = 0;
+  while (region_nodes > 0 && (swarm_nodes >> (bits + 1)) >= region_nodes) ++bits;
+  return bits;
+}
+
+}  // namespace llamanet::dht
