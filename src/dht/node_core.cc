@@ -12,7 +12,7 @@ namespace {
 
 constexpr int64_t kMaxBootstrapBackoffMs = 30'000;
 constexpr size_t kMaxKnownClosest = 256;  // keys whose closest nodes are remembered
-constexpr int kKnownClosestUses = 8;      // publishes to them before a fresh lookup
+constexpr int kKnownClosestUses = 16;     // publishes to them before a fresh lookup
 constexpr size_t kMaxWatchedKeys = 16;    // keys with watchers (a node polls for its own)
 constexpr size_t kMaxWatchers = 128;      // watchers per key
 

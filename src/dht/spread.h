@@ -7,7 +7,6 @@
 // prefix_bits at the id's width the region is the key's own k closest nodes.
 #pragma once
 
-#include <cstddef>
 #include <random>
 #include <string_view>
 
@@ -23,13 +22,5 @@ struct Spread {
     return KeyTarget(key).RandomSharingPrefix(prefix_bits, rng);
   }
 };
-
-// The prefix length of a region of about `region_nodes` nodes in a swarm of `swarm_nodes`:
-// floor(log2(swarm / region)), 0 when the swarm is no larger.
-inline int RegionPrefixBits(size_t swarm_nodes, size_t region_nodes) {
-  int bits = 0;
-  while (region_nodes > 0 && (swarm_nodes >> (bits + 1)) >= region_nodes) ++bits;
-  return bits;
-}
 
 }  // namespace llamanet::dht

@@ -197,7 +197,7 @@ CandidateView::CandidateView(dht::DhtNode& dht, std::function<protocol::NodeReco
                              CandidateViewOptions options, protocol::IdentityOptions identity, const dht::Clock& clock,
                              uint64_t seed)
     : dht_(dht),
-      swarm_size_(dht, clock, 10 * std::chrono::milliseconds(options.heartbeat)),
+      swarm_size_(dht, clock, std::chrono::milliseconds(options.heartbeat)),
       core_(std::make_shared<Core>(std::move(self), options, identity, clock, seed)) {
   dht_.SetStoreObserver([weak = std::weak_ptr<Core>(core_)](const std::string&, const dht::Record& record) {
     if (std::shared_ptr<Core> core = weak.lock()) Pushed(core, record);

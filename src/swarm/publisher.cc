@@ -11,7 +11,7 @@ namespace {
 constexpr auto kPollInterval = std::chrono::milliseconds(250);  // how fast a load change is seen
 constexpr auto kMinGap = std::chrono::seconds(1);                // publishes at most this often
 constexpr size_t kSpreadAbove = 64;                               // nodes; see Scalable()
-constexpr size_t kAllNodesPublishers = 256;                       // per round; see Scalable()
+constexpr size_t kAllNodesPublishers = 128;                       // per round; see Scalable()
 }  // namespace
 
 PublishPlan PublishPlan::Everything() {
@@ -25,8 +25,9 @@ PublishPlan PublishPlan::Scalable() {
   // Records live 3 heartbeats (the DHT's TTL), so a key published every 2 stays filled.
   // Up to 64 nodes, all_nodes stays on the nearest nodes of its key, where a Python reader
   // (one page) finds every C++ node; beyond, a page holds a small part of it anyway. Beyond
-  // 256, a rotating share of 256 nodes publishes there a round: every node publishing would
-  // load the key's storing nodes in proportion to the swarm.
+  // 128, a rotating share of 128 nodes publishes there a round: every node publishing would
+  // load the key's storing nodes in proportion to the swarm (at 256, a storing node of
+  // all_nodes was the hottest node of a 1,000-node swarm whose nodes are mostly idle).
   // Model keys are sampled by every router: above 64 nodes, 2 of their 3 replicas go to the
   // key's region (model_key.h).
   p.keys = {{Key::kModel, 2, 3, kModelKeySpreadAbove, SIZE_MAX, 2, kModelKeyRegion},
@@ -45,7 +46,7 @@ Publisher::Publisher(dht::DhtNode& dht, dht::IdentityKey key, std::function<prot
       heartbeat_(heartbeat),
       clock_(clock),
       plan_(std::move(plan)),
-      swarm_size_(dht, clock, 10 * std::chrono::milliseconds(heartbeat)) {}
+      swarm_size_(dht, clock, std::chrono::milliseconds(heartbeat)) {}
 
 Publisher::~Publisher() { Withdraw(std::chrono::milliseconds(0)); }
 

@@ -108,7 +108,9 @@ class Publisher {
   std::optional<int64_t> last_ms_;                     // Tick's caller only
   std::optional<protocol::NodeRecord> last_published_;  // Tick's caller only
   std::optional<protocol::NodeRecord> last_local_;      // Tick's caller only
-  CachedSwarmSize swarm_size_;  // read every 10 heartbeats at most
+  // Read once a heartbeat at most: a node that starts in a large swarm learns its size within
+  // a few heartbeats, and must not go on publishing as in a small one.
+  CachedSwarmSize swarm_size_;
   std::thread thread_;
 };
 

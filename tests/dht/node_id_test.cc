@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace llamanet::dht {
 namespace {
 
@@ -64,6 +66,23 @@ TEST(NodeIdTest, RandomAtDistanceBitLandsInThatBucket) {
     for (int i = 0; i < 20; ++i) EXPECT_EQ(self.DistanceBit(self.RandomAtDistanceBit(bit, rng)), bit);
   }
   EXPECT_EQ(self.RandomAtDistanceBit(200, rng).hex_digits(), 51);  // widened to hold bit 200
+}
+
+TEST(NodeIdTest, RandomSharingPrefixKeepsThePrefixAndDrawsTheRest) {
+  std::mt19937_64 rng(9);
+  const NodeId key = NodeId::Sha1("model:x");
+  for (int prefix : {0, 1, 4, 13, 159}) {
+    std::set<std::string> drawn;
+    for (int i = 0; i < 20; ++i) {
+      NodeId point = key.RandomSharingPrefix(prefix, rng);
+      EXPECT_EQ(point.hex_digits(), 40);
+      EXPECT_LE(key.DistanceBit(point), 159 - prefix) << "prefix " << prefix;  // the first `prefix` bits agree
+      drawn.insert(point.ToHex());
+    }
+    EXPECT_GT(drawn.size(), prefix == 159 ? 1u : 15u) << "prefix " << prefix;  // the rest is random
+  }
+  EXPECT_EQ(key.RandomSharingPrefix(160, rng), key);
+  EXPECT_EQ(key.RandomSharingPrefix(NodeId::kBits, rng), key);
 }
 
 }  // namespace
