@@ -12,6 +12,7 @@ constexpr auto kPollInterval = std::chrono::milliseconds(250);  // how fast a lo
 constexpr auto kMinGap = std::chrono::seconds(1);                // publishes at most this often
 constexpr size_t kSpreadAbove = 64;                               // nodes; see Scalable()
 constexpr size_t kAllNodesPublishers = 128;                       // per round; see Scalable()
+constexpr int kAllNodesShareRounds = 4;                           // rounds; see Scalable()
 }  // namespace
 
 PublishPlan PublishPlan::Everything() {
@@ -25,14 +26,25 @@ PublishPlan PublishPlan::Scalable() {
   // Records live 3 heartbeats (the DHT's TTL), so a key published every 2 stays filled.
   // Up to 64 nodes, all_nodes stays on the nearest nodes of its key, where a Python reader
   // (one page) finds every C++ node; beyond, a page holds a small part of it anyway. Beyond
-  // 128, a rotating share of 128 nodes publishes there a round: every node publishing would
-  // load the key's storing nodes in proportion to the swarm (at 256, a storing node of
-  // all_nodes was the hottest node of a 1,000-node swarm whose nodes are mostly idle).
+  // 128, a rotating share of 128 nodes publishes there, each node of a share for 4 rounds:
+  // every node publishing would load the key's storing nodes in proportion to the swarm (at
+  // 256, a storing node of all_nodes was the hottest node of a 1,000-node swarm whose nodes
+  // are mostly idle).
   // Model keys are sampled by every router: above 64 nodes, 2 of their 3 replicas go to the
   // key's region (model_key.h).
-  p.keys = {{Key::kModel, 2, 3, kModelKeySpreadAbove, SIZE_MAX, 2, kModelKeyRegion},
-            {Key::kNode, 2, 3},
-            {Key::kAllNodes, 2, 3, kSpreadAbove, kAllNodesPublishers}};
+  p.keys = {{.key = Key::kModel,
+             .every = 2,
+             .replicas = 3,
+             .spread_above = kModelKeySpreadAbove,
+             .region_replicas = 2,
+             .region = kModelKeyRegion},
+            {.key = Key::kNode, .every = 2, .replicas = 3},
+            {.key = Key::kAllNodes,
+             .every = 2,
+             .replicas = 3,
+             .spread_above = kSpreadAbove,
+             .publishers_at_most = kAllNodesPublishers,
+             .share_rounds = kAllNodesShareRounds}};
   p.local_on_change = true;
   p.publish_marked_change = false;
   return p;
@@ -142,7 +154,7 @@ void Publisher::PublishOnce(const protocol::NodeRecord& r, int64_t beat, bool al
       swarm_size = swarm_size_.Nodes();
     }
     if (due && swarm_size && *swarm_size > e.publishers_at_most) {
-      const auto round = static_cast<uint64_t>((beat + phase) / e.every);
+      const auto round = static_cast<uint64_t>((beat + phase) / e.every / e.share_rounds);
       if (std::hash<std::string>()(r.node_id + ':' + std::to_string(round)) % *swarm_size >= e.publishers_at_most) continue;
     }
     auto publish = [&](size_t replicas, std::optional<dht::Spread> spread) {

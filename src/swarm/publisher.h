@@ -38,6 +38,11 @@ struct PublishPlan {
     // (a different share of the nodes each round): a key read a page at a time (all_nodes, by
     // Python nodes) needs a rotating sample of the swarm, not every node's record.
     size_t publishers_at_most = SIZE_MAX;
+    // With publishers_at_most: how many rounds one share keeps publishing. A node's first
+    // publish to a key costs a lookup toward it (later ones reuse it: DhtNode::PublishAsync),
+    // so a share that changed every round sent a new crowd of lookups at the key's nearest
+    // nodes each round until every node had published once.
+    int share_rounds = 1;
     // Above `spread_above`, this many of the replicas go to a random place of the key's region
     // (`region`, dht/spread.h) instead: a key that a share of all nodes publishes and every
     // router samples needs storing nodes in proportion to the swarm. The others stay among the
