@@ -214,8 +214,7 @@ Status NodeCore::StoreLocal(const std::string& key, const std::vector<Record>& r
   return first_error;
 }
 
-bool NodeCore::FartherThanK(const NodeId& target) const {
-  std::vector<ContactInfo> closest = ClosestContacts(target, nullptr);
+bool NodeCore::KnowsKCloser(const std::vector<ContactInfo>& closest, const NodeId& target) const {
   return closest.size() >= options_.k && std::all_of(closest.begin(), closest.end(), [&](const ContactInfo& c) {
            return NodeId::Closer(target, c.id, self_);
          });
@@ -256,10 +255,16 @@ bool NodeCore::AnswerFindValue(const Request& request, size_t budget, bool conta
     response->unchanged = true;  // the asker's copy still says what this one does
     return false;
   }
+  // The contacts toward the key, or toward "near": found once, when needed.
+  std::optional<std::vector<ContactInfo>> closest;
+  auto closest_contacts = [&]() -> const std::vector<ContactInfo>& {
+    if (!closest) closest = ClosestContacts(request.near ? *request.near : KeyTarget(request.key), &request.sender);
+    return *closest;
+  };
   // "near": a lookup headed for a point of a spread key's region. A node that knows k nodes
   // closer to the point leads the way instead of answering: else the few nodes that are in
   // every routing table (the oldest) would answer almost every sample of the region.
-  if (request.near && !live.empty() && FartherThanK(*request.near)) live.clear();
+  if (request.near && !live.empty() && KnowsKCloser(closest_contacts(), *request.near)) live.clear();
   // "limit": a sample, drawn at random (were it the first records, every sampler would get
   // the same few nodes, and those nodes every sampler's polls). It ends the sampler's read: no
   // contacts to go on with.
@@ -269,9 +274,7 @@ bool NodeCore::AnswerFindValue(const Request& request, size_t budget, bool conta
     live.resize(request.limit);
   }
   std::vector<ContactInfo> contacts;
-  if ((request.offset == 0 && !request.value_only && !sampled) || live.empty()) {
-    contacts = ClosestContacts(request.near ? *request.near : KeyTarget(request.key), &request.sender);
-  }
+  if ((request.offset == 0 && !request.value_only && !sampled) || live.empty()) contacts = closest_contacts();
   if (live.empty()) {
     response->contacts = std::move(contacts);
     *contacts_cut = FitContacts(budget, response);

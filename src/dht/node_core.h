@@ -106,8 +106,9 @@ class NodeCore final : public TraversalHost {
   bool AnswerFindValue(const Request& request, size_t budget, bool contacts_first, Response* response,
                        bool* contacts_cut);
   std::vector<ContactInfo> ClosestContacts(const NodeId& target, const NodeId* exclude) const;
-  // Whether this node knows k nodes closer to `target` than itself.
-  bool FartherThanK(const NodeId& target) const;
+  // Whether `closest` (this node's closest contacts to `target`) holds k nodes closer to it
+  // than this node.
+  bool KnowsKCloser(const std::vector<ContactInfo>& closest, const NodeId& target) const;
   bool AcceptRecord(const std::string& key, const Record& record) const;
   Status CheckKey(const std::string& key) const;
 
