@@ -164,6 +164,7 @@ struct Result {
   std::map<std::string, double> hottest_kinds;              // the hottest node: bytes/s sent+received
   std::vector<std::string> hottest_place;                   // the hottest node's place near each model key
   size_t hottest_index = 0;                                 // its index: the order in which nodes joined
+  std::vector<double> size_estimates;                       // each node's estimate of the swarm's size
   std::map<std::string, uint64_t> events;                   // swarm totals over the measure
   size_t idle = 0;                                          // nodes that route nothing (--active)
   double idle_dg_mean = 0, idle_dg_max = 0, idle_bytes_mean = 0, idle_bytes_max = 0;
@@ -289,6 +290,11 @@ class Bench {
         for (size_t i = 0; i < n_; ++i) closer += dht::NodeId::Closer(key, swarm_.node(i).id(), me) ? 1 : 0;
         r.hottest_place.push_back("model-" + std::to_string(m) + ": " + std::to_string(closer) + " nodes closer, " +
                                   std::to_string(159 - me.DistanceBit(key)) + " bits shared");
+      }
+    }
+    if (flags_.breakdown) {
+      for (size_t i = 0; i < n_; ++i) {
+        r.size_estimates.push_back(static_cast<double>(EstimateSwarmSize(swarm_.node(i).Snapshot()).nodes));
       }
     }
     r.requests = requests_;
@@ -524,6 +530,8 @@ void PrintRow(const Result& r, const Flags& f) {
     std::printf("    sent per node, by kind:\n");
     for (const auto& [kind, v] : r.kinds) std::printf("      %-36s %7.2f dgram/s %8.0f B/s\n", kind.c_str(), v.first, v.second);
     for (const auto& [what, count] : r.events) std::printf("    %s: %llu\n", what.c_str(), static_cast<unsigned long long>(count));
+    std::printf("    swarm size as the nodes estimate it: p10 %.0f, median %.0f, p90 %.0f\n",
+                Percentile(r.size_estimates, 0.1), Percentile(r.size_estimates, 0.5), Percentile(r.size_estimates, 0.9));
     std::printf("    the hottest node (node %zu), by model key:", r.hottest_index);
     for (const std::string& place : r.hottest_place) std::printf(" %s;", place.c_str());
     std::printf("\n");

@@ -57,6 +57,12 @@ struct DhtOptions {
 
   int64_t maintenance_interval_ms = 1000;     // bucket refresh, liveness pings, bootstrap checks
   int64_t bucket_refresh_ms = 5 * 60 * 1000;  // a bucket with no lookup for this long is refreshed
+  // The join lookup finds the nodes near our id that joined before us, and those that join
+  // later find us with theirs; but the nodes of a crowd that joins at once (a swarm
+  // restarting) miss each other, so our id is looked up once more this long after the join
+  // (0: never). A table that lacks its nearest nodes makes the swarm look smaller than it is
+  // (swarm/swarm_size.h) until the bucket refresh, minutes later.
+  int64_t second_join_lookup_ms = 10 * 1000;
   int64_t contact_ping_ms = 2 * 60 * 1000;    // a contact silent for this long is pinged
   int64_t sweep_interval_ms = 5000;           // storage sweep
   int64_t bootstrap_retry_ms = 2000;          // first retry; doubles up to 30 s while none answers

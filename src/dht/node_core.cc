@@ -586,6 +586,10 @@ void NodeCore::Maintenance(int64_t now_ms) {
       now_ms >= next_bootstrap_ms_) {
     Bootstrap();
   }
+  if (second_join_lookup_ms_ && now_ms >= *second_join_lookup_ms_) {
+    second_join_lookup_ms_.reset();
+    FindNodeLookup(self_);
+  }
   for (const NodeId& target : table_.RefreshTargets(now_ms, options_.bucket_refresh_ms, rng_)) FindNodeLookup(target);
   if (auto stale = table_.TakeStalest(now_ms - options_.contact_ping_ms)) Ping(stale->endpoint, stale->id);
 }
@@ -616,6 +620,7 @@ void NodeCore::BootstrapAttemptDone(bool answered) {
     joined_ = true;
     bootstrap_backoff_ms_ = options_.bootstrap_retry_ms;
     FindNodeLookup(self_);  // the join lookup fills the table around our id
+    if (options_.second_join_lookup_ms > 0) second_join_lookup_ms_ = clock_.NowMs() + options_.second_join_lookup_ms;
     return;
   }
   if (bootstrap_in_flight_ == 0 && !joined_) {

@@ -150,6 +150,7 @@ class NodeCore final : public TraversalHost {
   int bootstrap_in_flight_ = 0;
   int64_t bootstrap_backoff_ms_;
   int64_t next_bootstrap_ms_ = 0;
+  std::optional<int64_t> second_join_lookup_ms_;  // when (DhtOptions::second_join_lookup_ms)
   int64_t next_maintenance_ms_ = 0;
   int64_t next_sweep_ms_ = 0;
 

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "dht/node_id.h"
+#include "dht/simulated_swarm.h"
 
 namespace llamanet::swarm {
 namespace {
@@ -52,6 +53,24 @@ TEST(SwarmSizeTest, IdsOfAnotherWidthOrNotHexAreSkipped) {
   std::vector<std::string> table = {"zz", dht::NodeId::Random(rng, 64).ToHex(), self.ToHex(),
                                     dht::NodeId::Random(rng).ToHex()};
   EXPECT_EQ(EstimateSwarmSize(self.ToHex(), table).nodes, 2u);
+}
+
+// A swarm of 400 that started as a crowd (dht's second join lookup): each node's own estimate,
+// from its table alone. Publishing to all_nodes is thinned by it (publisher.h).
+TEST(SwarmSizeTest, NodesOfASwarmThatStartedAtOnceEstimateItsSize) {
+  constexpr size_t kNodes = 400;
+  dht::SimulatedSwarm swarm({.latency_ms = 20}, 31);
+  dht::DhtOptions base;
+  ASSERT_TRUE(swarm.Grow(kNodes, base, 100, 100).ok());
+  swarm.Run(base.second_join_lookup_ms + 5000);
+  std::vector<double> estimates;
+  for (size_t i = 0; i < kNodes; ++i) {
+    estimates.push_back(static_cast<double>(EstimateSwarmSize(swarm.node(i).Snapshot()).nodes));
+  }
+  std::sort(estimates.begin(), estimates.end());
+  EXPECT_GT(estimates[kNodes / 2], kNodes * 0.85);
+  EXPECT_LT(estimates[kNodes / 2], kNodes * 1.2);
+  EXPECT_GT(estimates[kNodes / 10], kNodes * 0.6);  // without the second join lookup: 226 and 103
 }
 
 }  // namespace
