@@ -264,6 +264,52 @@ TEST_F(ScalableViewTest, ASampleOfAModelKeysRegionThatComesUpShortReadsTheKeysCl
   }
 }
 
+// An upgrade under way: half the nodes run the previous release, which keeps every copy of a
+// model record among the key's k closest and samples there; the other half run this one. Both
+// kinds of routers fill their candidates, old routers with new publishers among them, and new
+// routers find a model that only old nodes serve. At 320 nodes a model key's region (a
+// sixteenth of the swarm) is about its k closest, so this checks that the releases work
+// together at this size; the mechanisms that keep it so in larger swarms (the copy among the
+// key's k closest, the fallback of a short region sample) have tests of their own above.
+TEST_F(ScalableViewTest, NodesOfThePreviousReleaseAndOfThisOneFindEachOther) {
+  constexpr size_t kWide = 320;
+  PublishPlan previous = PublishPlan::Scalable();
+  for (PublishPlan::Entry& e : previous.keys) {
+    if (e.key == PublishPlan::Key::kModel) e.region_replicas = 0;
+  }
+  auto old_release = [](size_t i) { return i % 2 == 1; };
+  Build(CandidateViewOptions{}, PublishPlan::Scalable(), kWide,
+        [&](size_t i) { return old_release(i) ? std::optional<PublishPlan>(previous) : std::nullopt; },
+        [&](size_t i) { return i % 16 == 1 ? "legacy" : "shared"; });  // legacy: 20 old nodes
+  CandidateViewOptions previous_view;
+  previous_view.sample_region_above = SIZE_MAX;
+  const std::vector<size_t> old_routers = {101, 201, 301}, new_routers = {100, 200, 300};
+  for (size_t r : old_routers) {
+    nodes_[r].view = std::make_unique<CandidateView>(swarm_.node(r), [this, r] { return RecordOf(r); }, previous_view,
+                                                     protocol::IdentityOptions{}, swarm_.network().clock(), r + 1);
+  }
+  Drive(2 * kHeartbeatS * 1000);
+  for (size_t r : old_routers) nodes_[r].view->Want("shared");
+  for (size_t r : new_routers) {
+    nodes_[r].view->Want("shared");
+    nodes_[r].view->Want("legacy");
+  }
+  Drive(3 * kHeartbeatS * 1000);
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < kWide; ++i) index[nodes_[i].node_id] = i;
+  size_t new_seen_by_old = 0;
+  for (size_t r : old_routers) {
+    std::vector<protocol::NodeRecord> got = nodes_[r].view->Candidates("shared");
+    EXPECT_GE(got.size(), 12u) << "old router " << r;
+    for (const protocol::NodeRecord& c : got) new_seen_by_old += old_release(index.at(c.node_id)) ? 0 : 1;
+  }
+  EXPECT_GE(new_seen_by_old, 10u);  // 21 to 29 in six runs
+  for (size_t r : new_routers) {
+    EXPECT_GE(nodes_[r].view->Candidates("shared").size(), 12u) << "new router " << r;
+    EXPECT_GE(nodes_[r].view->Candidates("legacy").size(), 12u) << "new router " << r;
+  }
+}
+
 TEST_F(ScalableViewTest, ACandidateThatStopsAnsweringIsReplaced) {
   std::vector<protocol::NodeRecord> peers = OddCandidatesOfNodeZero(4);
   ASSERT_EQ(peers.size(), 4u);
