@@ -465,6 +465,13 @@ void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done,
   if (Status s = CheckKey(key); !s.ok()) return done(s);
   const NodeId target = spread ? spread->Target(key, rng_) : KeyTarget(key);
   std::vector<ContactInfo> seeds = ClosestContacts(target, nullptr);
+  if (spread && seeds.size() > options_.alpha) {
+    // A sample of a region starts from a few of our contacts near its point drawn at random,
+    // not from the nearest: those are, in every node's table, the same few oldest nodes (the
+    // bootstrap node first), which at 5,000 nodes took a first hop of most samples.
+    std::shuffle(seeds.begin(), seeds.end(), rng_);
+    seeds.resize(options_.alpha);
+  }
   std::vector<Record> local = options_.read_only ? std::vector<Record>() : storage_.Live(key);
   if (seeds.empty() && local.empty()) return done(Status::Unavailable("no contacts: not joined to a swarm"));
   table_.Touched(target, clock_.NowMs());

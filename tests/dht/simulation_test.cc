@@ -211,6 +211,38 @@ TEST_F(SimulationTest, ARegionSpreadKeyIsStoredAndSampledAcrossAShareOfTheSwarm)
   EXPECT_GE(sampled.size(), 60u);
 }
 
+// Node 0, which every node bootstrapped from, sits in every routing table. A sample of a
+// region that holds node 0 must not take its first hop there from everywhere: each sample
+// starts from contacts near its point drawn at random.
+TEST_F(SimulationTest, SamplesOfARegionDoNotAllStartAtTheSameOldNode) {
+  Grow(320);
+  const Spread region{3};  // 40 nodes
+  const NodeId zero = swarm_.node(0).id();
+  std::string key;
+  for (int i = 0; key.empty(); ++i) {
+    const std::string k = "model:m" + std::to_string(i);
+    if (KeyTarget(k).DistanceBit(zero) < 160 - region.prefix_bits) key = k;
+  }
+  const std::string zero_at = SimulatedSwarm::EndpointOf(0).ToString();
+  size_t first_hops = 0, at_zero = 0, sent = 0;
+  swarm_.network().SetTap([&](const Endpoint&, const Endpoint& to, std::string_view datagram) {
+    if (datagram.find(R"("type":"find_value")") == std::string_view::npos || sent++ >= 3) return;
+    ++first_hops;
+    at_zero += to.ToString() == zero_at ? 1 : 0;
+  });
+  for (size_t reader = 100; reader < 160; ++reader) {
+    sent = 0;
+    bool done = false;
+    swarm_.node(reader).SampleAsync(key, 16, [&](Result<GetResult>) { done = true; }, region).Detach();
+    swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(reader));
+    ASSERT_TRUE(swarm_.RunUntil([&] { return done; }, 10'000));
+  }
+  swarm_.network().SetTap(nullptr);
+  ASSERT_EQ(first_hops, 180u);
+  // Started from the nearest contacts, node 0 was a first hop of 50 samples in 60.
+  EXPECT_LE(at_zero, 25u);
+}
+
 TEST_F(SimulationTest, SampleAskNotifyAndFewReplicas) {
   // The calls the scalable swarm view (swarm/candidate_view.h) is made of.
   Grow(60);
