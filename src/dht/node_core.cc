@@ -453,9 +453,18 @@ void NodeCore::Publish(std::string key, Record record, std::function<void(Result
         known_closest_[place] = KnownClosest{closest, kKnownClosestUses};
       });
     }
-    put->Start(ClosestContacts(target, nullptr));
+    put->Start(spread ? SpreadSeeds(target) : ClosestContacts(target, nullptr));
   }
   Track(std::move(put), std::move(cancel));
+}
+
+std::vector<ContactInfo> NodeCore::SpreadSeeds(const NodeId& target) {
+  std::vector<ContactInfo> seeds = ClosestContacts(target, nullptr);
+  if (seeds.size() > options_.alpha) {
+    std::shuffle(seeds.begin(), seeds.end(), rng_);
+    seeds.resize(options_.alpha);
+  }
+  return seeds;
 }
 
 void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done, CancelFlag cancel, size_t sample,
@@ -464,14 +473,7 @@ void NodeCore::Get(std::string key, std::function<void(Result<GetResult>)> done,
   if (!running_) return done(Status::Unavailable("DHT node is not running"));
   if (Status s = CheckKey(key); !s.ok()) return done(s);
   const NodeId target = spread ? spread->Target(key, rng_) : KeyTarget(key);
-  std::vector<ContactInfo> seeds = ClosestContacts(target, nullptr);
-  if (spread && seeds.size() > options_.alpha) {
-    // A sample of a region starts from a few of our contacts near its point drawn at random,
-    // not from the nearest: those are, in every node's table, the same few oldest nodes (the
-    // bootstrap node first), which at 5,000 nodes took a first hop of most samples.
-    std::shuffle(seeds.begin(), seeds.end(), rng_);
-    seeds.resize(options_.alpha);
-  }
+  std::vector<ContactInfo> seeds = spread ? SpreadSeeds(target) : ClosestContacts(target, nullptr);
   std::vector<Record> local = options_.read_only ? std::vector<Record>() : storage_.Live(key);
   if (seeds.empty() && local.empty()) return done(Status::Unavailable("no contacts: not joined to a swarm"));
   table_.Touched(target, clock_.NowMs());

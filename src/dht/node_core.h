@@ -106,6 +106,11 @@ class NodeCore final : public TraversalHost {
   bool AnswerFindValue(const Request& request, size_t budget, bool contacts_first, Response* response,
                        bool* contacts_cut);
   std::vector<ContactInfo> ClosestContacts(const NodeId& target, const NodeId* exclude) const;
+  // Where a lookup for a spread key (a publish or a sample that many nodes make) starts: 3 of
+  // our contacts nearest the target drawn at random among the k nearest, not the 3 nearest.
+  // Those are, in every node's table, the same few oldest nodes (the bootstrap node first),
+  // and took a first hop of most such lookups: the hottest nodes of a 5,000-node swarm.
+  std::vector<ContactInfo> SpreadSeeds(const NodeId& target);
   // Whether `closest` (this node's closest contacts to `target`) holds k nodes closer to it
   // than this node.
   bool KnowsKCloser(const std::vector<ContactInfo>& closest, const NodeId& target) const;

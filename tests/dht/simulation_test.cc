@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <random>
 #include <set>
 
@@ -211,10 +212,11 @@ TEST_F(SimulationTest, ARegionSpreadKeyIsStoredAndSampledAcrossAShareOfTheSwarm)
   EXPECT_GE(sampled.size(), 60u);
 }
 
-// Node 0, which every node bootstrapped from, sits in every routing table. A sample of a
-// region that holds node 0 must not take its first hop there from everywhere: each sample
-// starts from contacts near its point drawn at random.
-TEST_F(SimulationTest, SamplesOfARegionDoNotAllStartAtTheSameOldNode) {
+// Node 0, which every node bootstrapped from, sits in every routing table. Lookups that many
+// nodes make toward a spread key near node 0 (samples of a region, publishes spread among a
+// key's closest) must not take their first hop there from everywhere: each starts from
+// contacts near its target drawn at random.
+TEST_F(SimulationTest, SpreadLookupsDoNotAllStartAtTheSameOldNode) {
   Grow(320);
   const Spread region{3};  // 40 nodes
   const NodeId zero = swarm_.node(0).id();
@@ -224,23 +226,38 @@ TEST_F(SimulationTest, SamplesOfARegionDoNotAllStartAtTheSameOldNode) {
     if (KeyTarget(k).DistanceBit(zero) < 160 - region.prefix_bits) key = k;
   }
   const std::string zero_at = SimulatedSwarm::EndpointOf(0).ToString();
-  size_t first_hops = 0, at_zero = 0, sent = 0;
-  swarm_.network().SetTap([&](const Endpoint&, const Endpoint& to, std::string_view datagram) {
-    if (datagram.find(R"("type":"find_value")") == std::string_view::npos || sent++ >= 3) return;
-    ++first_hops;
-    at_zero += to.ToString() == zero_at ? 1 : 0;
+  // The share of 60 lookups (from 60 nodes) whose first three requests of `type` include node 0.
+  auto first_hops_at_zero = [&](const char* type, const std::function<void(size_t, bool&)>& lookup) {
+    size_t first = 0, at_zero = 0, sent = 0;
+    const std::string pattern = std::string(R"("type":")") + type + '"';
+    swarm_.network().SetTap([&](const Endpoint&, const Endpoint& to, std::string_view datagram) {
+      if (datagram.find(pattern) == std::string_view::npos || sent++ >= 3) return;
+      ++first;
+      at_zero += to.ToString() == zero_at ? 1 : 0;
+    });
+    for (size_t from = 100; from < 160; ++from) {
+      sent = 0;
+      bool done = false;
+      lookup(from, done);
+      swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(from));
+      EXPECT_TRUE(swarm_.RunUntil([&] { return done; }, 10'000));
+    }
+    swarm_.network().SetTap(nullptr);
+    EXPECT_EQ(first, 180u) << type;
+    return at_zero;
+  };
+  const size_t samples = first_hops_at_zero("find_value", [&](size_t from, bool& done) {
+    swarm_.node(from).SampleAsync(key, 16, [&](Result<GetResult>) { done = true; }, region).Detach();
   });
-  for (size_t reader = 100; reader < 160; ++reader) {
-    sent = 0;
-    bool done = false;
-    swarm_.node(reader).SampleAsync(key, 16, [&](Result<GetResult>) { done = true; }, region).Detach();
-    swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(reader));
-    ASSERT_TRUE(swarm_.RunUntil([&] { return done; }, 10'000));
-  }
-  swarm_.network().SetTap(nullptr);
-  ASSERT_EQ(first_hops, 180u);
-  // Started from the nearest contacts, node 0 was a first hop of 50 samples in 60.
-  EXPECT_LE(at_zero, 25u);
+  const size_t publishes = first_hops_at_zero("find_node", [&](size_t from, bool& done) {
+    const Record r = *ParseRecord(R"({"node_id":")" + swarm_.node(from).id().ToHex() + R"(","last_seen":)" +
+                                  std::to_string(swarm_.network().clock().WallSeconds()) + "}");
+    swarm_.node(from).PublishAsync(key, r, [&](Result<size_t>) { done = true; }, 3, Spread{}).Detach();
+  });
+  // From the nearest contacts node 0 was a first hop of 50 samples in 60 and of 28 publishes;
+  // from random ones, of 11 and 11.
+  EXPECT_LE(samples, 20u);
+  EXPECT_LE(publishes, 18u);
 }
 
 TEST_F(SimulationTest, SampleAskNotifyAndFewReplicas) {
