@@ -120,16 +120,12 @@ TEST_F(SimulationTest, WithdrawnRecordsDisappearAtOnce) {
 
 TEST_F(SimulationTest, SpreadReplicasShareAKeyAmongItsClosestNodes) {
   Grow(60);
-  auto record_of = [&](size_t i) {
-    return *ParseRecord(R"({"node_id":")" + swarm_.node(i).id().ToHex() + R"(","last_seen":)" +
-                        std::to_string(swarm_.network().clock().WallSeconds()) + "}");
-  };
   // 50 publishers, 3 replicas each: on the 3 nearest nodes of the key, or spread over its k
   // closest.
   auto holders = [&](const std::string& key, std::optional<Spread> spread) {
     size_t stored = 0;
     for (size_t i = 0; i < 50; ++i) {
-      swarm_.node(i).PublishAsync(key, record_of(i), [&](Result<size_t> r) { stored += r.ok() ? 1 : 0; }, 3, spread).Detach();
+      swarm_.node(i).PublishAsync(key, swarm_.NodeRecord(i), [&](Result<size_t> r) { stored += r.ok() ? 1 : 0; }, 3, spread).Detach();
       swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(i));
     }
     EXPECT_TRUE(swarm_.RunUntil([&] { return stored == 50; }, 10'000));
@@ -163,15 +159,11 @@ TEST_F(SimulationTest, ARegionSpreadKeyIsStoredAndSampledAcrossAShareOfTheSwarm)
   // by several times the k nodes that hold it spread among its own closest, all inside its
   // region, and samples aimed at random points of the region find its records there.
   Grow(320);
-  auto record_of = [&](size_t i) {
-    return *ParseRecord(R"({"node_id":")" + swarm_.node(i).id().ToHex() + R"(","last_seen":)" +
-                        std::to_string(swarm_.network().clock().WallSeconds()) + "}");
-  };
   const Spread region{2};
   auto storing_nodes = [&](const std::string& key, Spread spread) {
     size_t stored = 0;
     for (size_t i = 0; i < 160; ++i) {
-      swarm_.node(i).PublishAsync(key, record_of(i), [&](Result<size_t> r) { stored += r.ok() ? 1 : 0; }, 3, spread).Detach();
+      swarm_.node(i).PublishAsync(key, swarm_.NodeRecord(i), [&](Result<size_t> r) { stored += r.ok() ? 1 : 0; }, 3, spread).Detach();
       swarm_.network().Reschedule(SimulatedSwarm::EndpointOf(i));
     }
     EXPECT_TRUE(swarm_.RunUntil([&] { return stored == 160; }, 20'000));
@@ -250,9 +242,7 @@ TEST_F(SimulationTest, SpreadLookupsDoNotAllStartAtTheSameOldNode) {
     swarm_.node(from).SampleAsync(key, 16, [&](Result<GetResult>) { done = true; }, region).Detach();
   });
   const size_t publishes = first_hops_at_zero("find_node", [&](size_t from, bool& done) {
-    const Record r = *ParseRecord(R"({"node_id":")" + swarm_.node(from).id().ToHex() + R"(","last_seen":)" +
-                                  std::to_string(swarm_.network().clock().WallSeconds()) + "}");
-    swarm_.node(from).PublishAsync(key, r, [&](Result<size_t>) { done = true; }, 3, Spread{}).Detach();
+    swarm_.node(from).PublishAsync(key, swarm_.NodeRecord(from), [&](Result<size_t>) { done = true; }, 3, Spread{}).Detach();
   });
   // From the nearest contacts node 0 was a first hop of 50 samples in 60 and of 28 publishes;
   // from random ones, of 11 and 11.
